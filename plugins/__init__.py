@@ -1,0 +1,1 @@
+"""The built-in speechgan plugins, each loaded through the ``speechgan`` entry-point group."""

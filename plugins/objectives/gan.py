@@ -1,0 +1,128 @@
+"""The unconditional GAN family of Goodfellow et al. 2014 and its descendants.
+
+One objective covers the original minimax game and the non-saturating generator loss
+(Goodfellow et al. 2014), LSGAN, hinge, and WGAN-GP (Gulrajani et al. 2017: ``wasserstein``
+criterion, ``d/gp`` weight 10, 5 critic steps per generator step) by configuration alone.
+Optional: R1 (Mescheder et al. 2018, ``d/r1`` weight gamma/2), instance noise, and packing
+(PacGAN, Lin et al. 2018): D judges ``pack`` samples at once, concatenated on the feature
+axis, which penalises mode collapse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import torch
+from torch import nn
+
+from speechgan.errors import ConfigError
+from speechgan.losses import AdversarialCriterion, InstanceNoise, as_output_list, gradient_penalty, r1_penalty
+from speechgan.objective import FigureSample, ImageSample, Objective
+from speechgan.registry import ComponentRef
+
+__all__ = ["GAN", "real_samples", "pack", "mean_output"]
+
+
+def mean_output(output: Any) -> torch.Tensor:
+    """Mean D output (over sub-discriminators too), detached: logged as ``stats/...``."""
+    return torch.stack([o.detach().float().mean() for o in as_output_list(output)]).mean()
+
+
+def real_samples(batch: Any) -> torch.Tensor:
+    """The real data of a batch: the tensor itself, its first element, or ``batch['x']``."""
+    if isinstance(batch, torch.Tensor):
+        return batch
+    if isinstance(batch, (list, tuple)):
+        return batch[0]
+    if isinstance(batch, dict) and "x" in batch:
+        return batch["x"]
+    raise TypeError(f"cannot find the real samples in a batch of type {type(batch).__name__}")
+
+
+def pack(x: torch.Tensor, k: int) -> torch.Tensor:
+    """PacGAN packing: (B, C, ...) -> (B/k, k*C, ...), consecutive samples together."""
+    if k == 1:
+        return x
+    b = x.shape[0]
+    if b % k:
+        raise ConfigError(f"objective.args.pack={k} must divide the batch size (got a batch of {b})")
+    return x.reshape(b // k, k * x.shape[1], *x.shape[2:])
+
+
+class GAN(Objective):
+    """Unconditional GAN: noise -> G -> D, any adversarial criterion (Goodfellow et al. 2014)."""
+
+    generator_roles = ("generator",)
+    discriminator_roles = ("discriminator",)
+    terms = {"d/adv": 1.0, "d/gp": 0.0, "d/r1": 0.0, "g/adv": 1.0}
+
+    def __init__(
+        self,
+        criterion: Annotated[AdversarialCriterion, ComponentRef("loss")] = "non_saturating",  # type: ignore[assignment]
+        pack: int = 1,
+        instance_noise: Annotated[InstanceNoise | None, ComponentRef("loss")] = None,
+    ) -> None:
+        super().__init__()
+        if pack < 1:
+            raise ConfigError(f"objective.args.pack must be >= 1, got {pack}")
+        self.criterion, self.pack, self.noise = criterion, pack, instance_noise
+
+    @staticmethod
+    def latent(g: nn.Module, n: int, device: torch.device) -> torch.Tensor:
+        dim = getattr(g, "latent_dim", None)
+        if dim is None:
+            raise ConfigError(f"the GAN objective needs a generator with a latent_dim attribute; {type(g).__name__} has none")
+        return torch.randn(n, dim, device=device)
+
+    def generate(self, batch: Any, *, g: nn.ModuleDict, step: int) -> dict[str, Any]:
+        real = real_samples(batch)
+        return {"fake": g["generator"](self.latent(g["generator"], real.shape[0], real.device))}
+
+    def _d(self, d: nn.Module, x: torch.Tensor, step: int) -> Any:
+        if self.noise is not None:
+            x = self.noise(x, step)
+        return d(pack(x, self.pack))
+
+    def discriminator_terms(self, batch: Any, state: dict[str, Any], *, g: nn.ModuleDict, d: nn.ModuleDict, step: int,
+                            weights: Mapping[str, float]) -> dict[str, torch.Tensor]:
+        disc, fake = d["discriminator"], state["fake"].detach()
+        real = real_samples(batch)
+        if weights.get("d/r1", 0.0):
+            real = real.detach().requires_grad_(True)
+        real_out, fake_out = self._d(disc, real, step), self._d(disc, fake, step)
+        terms = {
+            "d/adv": self.criterion.discriminator_loss(real_out, fake_out),
+            "stats/d_real": mean_output(real_out),
+            "stats/d_fake": mean_output(fake_out),
+        }
+        if weights.get("d/gp", 0.0):
+            terms["d/gp"] = gradient_penalty(lambda x: disc(pack(x, self.pack)), real, fake)
+        if weights.get("d/r1", 0.0):
+            terms["d/r1"] = r1_penalty(real_out, real)
+        return terms
+
+    def generator_terms(self, batch: Any, state: dict[str, Any], *, g: nn.ModuleDict, d: nn.ModuleDict, step: int,
+                        weights: Mapping[str, float]) -> dict[str, torch.Tensor]:
+        return {"g/adv": self.criterion.generator_loss(self._d(d["discriminator"], state["fake"], step))}
+
+    def sample(self, *, g: nn.ModuleDict, n: int, device: torch.device) -> torch.Tensor:
+        return g["generator"](self.latent(g["generator"], n, device))
+
+    def samples(self, *, g: nn.ModuleDict, batch: Any, step: int) -> dict[str, Any]:
+        real = real_samples(batch)
+        fake = self.sample(g=g, n=min(256, real.shape[0] * 4), device=real.device).float().cpu()
+        if fake.dim() == 4:  # images (N, C, H, W) in [-1, 1]
+            return {"fake": ImageSample(fake[:64], normalize=True)}
+        if fake.dim() == 2 and fake.shape[1] == 2:  # points in the plane
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+
+            fig, ax = plt.subplots(figsize=(4, 4))
+            ax.scatter(*real.float().cpu().T, s=2, c="tab:blue", label="real")
+            ax.scatter(*fake.T, s=2, c="tab:red", label="generated")
+            ax.legend(loc="upper right")
+            return {"scatter": FigureSample(fig)}
+        return {}

@@ -1,0 +1,119 @@
+"""The contract between the trainer and a GAN family: the training objective.
+
+An objective says what a family computes; the trainer (:mod:`speechgan.trainer`) owns
+everything else (optimizers, D/G alternation, freezing, weights, precision, clipping,
+accumulation, EMA, logging, checkpoints). One step of training is, as in hifi-gan's
+``train.py``::
+
+    state = objective.generate(batch, g=...)                    # fakes, with graph
+    terms = objective.discriminator_terms(batch, state, ...)    # on detached fakes
+    -> D update (repeated ``d_steps_per_g`` times on fresh batches)
+    terms = objective.generator_terms(batch, state, ...)        # D frozen
+    -> G update
+
+Loss terms are named ``d/...`` (D step) and ``g/...`` (G step); the class attribute
+:attr:`Objective.terms` declares them with their default weights, which a config's
+``loss_weights`` overrides. The total is ``sum(weight * term)`` and the same names are
+logged. A step may also return ``stats/...`` entries: logged, never weighted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+__all__ = ["Objective", "Pair", "ImageSample", "AudioSample", "FigureSample", "Batch", "State"]
+
+Batch = Any  # whatever the dataset's collate returns
+State = dict[str, Any]
+
+
+@dataclass
+class Pair:
+    """A reference and a generated waveform for paired evaluation (vocoding, conversion)."""
+
+    reference: torch.Tensor  # (T,) CPU float
+    generated: torch.Tensor  # (T',) CPU float
+    sample_rate: int
+    id: str
+
+
+@dataclass
+class ImageSample:
+    """Images to log: (N, C, H, W) in [0, 1] (or [-1, 1] with ``normalize=True``)."""
+
+    images: torch.Tensor
+    normalize: bool = False
+
+
+@dataclass
+class AudioSample:
+    """A waveform to log: (T,) in [-1, 1]."""
+
+    wave: torch.Tensor
+    sample_rate: int
+
+
+@dataclass
+class FigureSample:
+    """A matplotlib figure to log (closed by the logger)."""
+
+    figure: Any
+
+
+class Objective(nn.Module):
+    """Base class of training objectives (an ``nn.Module`` so its buffers follow the device).
+
+    Class attributes a subclass sets:
+
+    * ``generator_roles`` / ``discriminator_roles``: the names it expects under
+      ``generators:`` and ``discriminators:`` in the config; ``None`` accepts any names
+      (a vocoder with any set of discriminators).
+    * ``terms``: ``{term name: default weight}`` for every loss term it can return.
+
+    Methods receive the modules as ``nn.ModuleDict``s keyed by role (``g``, ``d``), the
+    global ``step`` and the current ``weights`` (term -> weight at this step): a term whose
+    weight is 0 need not be computed at all.
+    """
+
+    generator_roles: ClassVar[tuple[str, ...] | None] = ("generator",)
+    discriminator_roles: ClassVar[tuple[str, ...] | None] = ("discriminator",)
+    terms: ClassVar[dict[str, float]] = {}
+
+    def generate(self, batch: Batch, *, g: nn.ModuleDict, step: int) -> State:
+        """Run the generators on a batch; the returned state keeps the graph for the G step."""
+        raise NotImplementedError
+
+    def discriminator_terms(
+        self, batch: Batch, state: State, *, g: nn.ModuleDict, d: nn.ModuleDict, step: int,
+        weights: Mapping[str, float],
+    ) -> dict[str, torch.Tensor]:
+        """``d/...`` loss terms. Fakes in ``state`` must be used detached."""
+        raise NotImplementedError
+
+    def generator_terms(
+        self, batch: Batch, state: State, *, g: nn.ModuleDict, d: nn.ModuleDict, step: int,
+        weights: Mapping[str, float],
+    ) -> dict[str, torch.Tensor]:
+        """``g/...`` loss terms; the trainer has frozen the discriminators."""
+        raise NotImplementedError
+
+    # -- optional: what evaluation and logging can ask for -------------------------------
+
+    def sample(self, *, g: nn.ModuleDict, n: int, device: torch.device) -> torch.Tensor:
+        """``n`` unconditional samples (for metrics on generated data)."""
+        raise NotImplementedError(f"objective {type(self).__name__} draws no unconditional samples")
+
+    def evaluation_pairs(
+        self, *, g: nn.ModuleDict, dataset: Any, device: torch.device, limit: int | None = None
+    ) -> Iterator[Pair]:
+        """(reference, generated) waveform pairs over a dataset (for speech metrics)."""
+        raise NotImplementedError(f"objective {type(self).__name__} makes no evaluation pairs")
+
+    def samples(self, *, g: nn.ModuleDict, batch: Batch, step: int) -> dict[str, Any]:
+        """Named :class:`ImageSample` / :class:`AudioSample` / :class:`FigureSample` to log."""
+        return {}

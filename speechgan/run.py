@@ -1,0 +1,104 @@
+"""Runs: train a recipe into a run directory, resume it, evaluate it.
+
+A run directory holds ``config.yaml`` (the fully resolved config), ``checkpoints/``
+(``last.pt`` and periodic ``step_N.pt``), ``tensorboard/``, ``scalars.jsonl`` and
+``metrics.json``. Nothing already saved there is ever overwritten by a new run: training
+into a directory that holds a run needs ``resume``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .build import build_components
+from .checkpoint import load_checkpoint
+from .config import config_to_yaml, load_config
+from .distributed import init_distributed
+from .errors import TrainingError
+from .registry import Registry
+from .trainer import Trainer
+
+__all__ = ["seed_everything", "train", "evaluate_run"]
+
+
+def seed_everything(seed: int, *, deterministic: bool = False) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def train(
+    config_path: str | Path, out: str | Path, registry: Registry, *,
+    overrides: Sequence[str] = (), resume: bool = False,
+) -> dict[str, float]:
+    """Train ``config_path`` into ``out``; returns the final metrics."""
+    config = load_config(config_path, overrides, registry)
+    run_dir = Path(out)
+    last = run_dir / "checkpoints" / "last.pt"
+    if last.exists() and not resume:
+        raise TrainingError(
+            f"{run_dir} already holds a run ({last}). Pass --resume to continue it, or choose another --out."
+        )
+    if resume and not last.exists():
+        raise TrainingError(f"nothing to resume: {last} does not exist")
+    dist, device = init_distributed(config.trainer.device)
+    seed_everything(config.seed, deterministic=config.trainer.deterministic)
+    components = build_components(config, registry)
+    # noise differs across ranks; the weights do not (they are broadcast from rank 0)
+    torch.manual_seed(config.seed + 1_000_003 * dist.rank)
+    if dist.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomic(run_dir / "config.yaml", config_to_yaml(config))
+    trainer = Trainer(components, run_dir, device=device, dist=dist)
+    if resume:
+        trainer.resume(last)
+        if trainer.step >= config.trainer.max_steps:
+            raise TrainingError(
+                f"{last} is at step {trainer.step}, already trainer.max_steps={config.trainer.max_steps}; "
+                "raise it to train further (e.g. trainer.max_steps=...)"
+            )
+    return trainer.fit()
+
+
+def evaluate_run(
+    run_dir: str | Path, registry: Registry, *, checkpoint: str | Path | None = None,
+    overrides: Sequence[str] = (),
+) -> dict[str, float]:
+    """Evaluate a trained run with the metrics of its config; writes ``metrics.json``."""
+    run_dir = Path(run_dir)
+    config_path = run_dir / "config.yaml"
+    if not config_path.exists():
+        raise TrainingError(f"{run_dir} is not a run directory: it has no config.yaml")
+    config = load_config(config_path, overrides, registry)
+    if not config.evaluation.metrics:
+        raise TrainingError(f"{config_path}: evaluation.metrics is empty; nothing to evaluate")
+    _, device = init_distributed(config.trainer.device)
+    seed_everything(config.seed)
+    components = build_components(config, registry)
+    ckpt = Path(checkpoint) if checkpoint else run_dir / "checkpoints" / "last.pt"
+    state = load_checkpoint(ckpt, map_location=device)
+    trained = (state.get("features") or {}).get("fingerprint")
+    current = getattr(components.features, "fingerprint", None)
+    if trained and current and trained != current:
+        raise TrainingError(
+            f"{ckpt} was trained with front-end fingerprint {trained}, but the config now builds "
+            f"{current}; evaluate with the front-end settings the model was trained with"
+        )
+    trainer = Trainer(components, run_dir, device=device)
+    trainer.load_state_dict(state, ckpt)
+    return trainer.evaluate()
