@@ -45,6 +45,8 @@ def build_component(
             kwargs[name] = injected[name]
     try:
         return component.build(**kwargs)
+    except ConfigError as exc:  # a bad value the factory itself caught: say where it is set
+        raise ConfigError(f"{path}: {exc}") from exc
     except SpeechganError:
         raise
     except Exception as exc:

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -14,26 +15,17 @@ from speechgan.run import train
 
 from ..conftest import TINY_GAN, write_yaml
 
-THIRD_PARTY = '''
-"""A third-party speechgan plugin."""
-import torch
-from torch import nn
-import speechgan
+README = Path(__file__).resolve().parents[2] / "README.md"
 
-class LinearGenerator(nn.Module):
-    """noise -> points through one linear layer"""
-    def __init__(self, latent_dim: int = 2, output_dim: int = 2, scale: float = 1.0):
-        super().__init__()
-        self.latent_dim = latent_dim
-        self.scale = scale
-        self.linear = nn.Linear(latent_dim, output_dim)
-    def forward(self, z):
-        return self.scale * self.linear(z)
 
-@speechgan.hookimpl
-def speechgan_register_generators(register):
-    register("linear_gen", LinearGenerator)
-'''
+def readme_plugin() -> str:
+    """The complete plugin module of the README's "Writing a plugin" section."""
+    text = README.read_text()
+    start = text.index("```python\n# speechgan_linear.py\n") + len("```python\n")
+    return text[start : text.index("```", start)]
+
+
+THIRD_PARTY = readme_plugin()
 
 
 def test_builtins_load_through_entry_points_with_provenance(registry):
@@ -55,12 +47,18 @@ def test_inline_plugin_registers_components():
     assert (comp.plugin, comp.description, comp.distribution) == ("inline", "returns one", None)
 
 
+def test_readme_example_declares_the_entry_point_used_here():
+    text = README.read_text()
+    assert '[project.entry-points.speechgan]\nlinear = "speechgan_linear"' in text
+    assert 'name = "speechgan-linear"' in text
+
+
 def test_third_party_distribution_is_discovered_and_used_from_a_config(installed, tmp_path):
-    installed("sg-linear", "0.3.1", {"sg_linear": THIRD_PARTY}, {"linear": "sg_linear"})
+    installed("speechgan-linear", "0.1.0", {"speechgan_linear": THIRD_PARTY}, {"linear": "speechgan_linear"})
     pm = get_plugin_manager()
     assert not pm.failures
     comp = pm.registry.get("generator", "linear_gen")
-    assert (comp.plugin, comp.distribution, comp.version) == ("linear", "sg-linear", "0.3.1")
+    assert (comp.plugin, comp.distribution, comp.version) == ("linear", "speechgan-linear", "0.1.0")
     cfg = dict(TINY_GAN, generators={"generator": {"name": "linear_gen", "args": {"scale": 2.0}}})
     out = tmp_path / "run"
     train(write_yaml(tmp_path / "third.yaml", cfg), out, pm.registry)
@@ -69,7 +67,7 @@ def test_third_party_distribution_is_discovered_and_used_from_a_config(installed
 
 
 def test_third_party_shows_in_plugins_json_via_the_console_command(installed):
-    root = installed("sg-linear", "0.3.1", {"sg_linear": THIRD_PARTY}, {"linear": "sg_linear"})
+    root = installed("speechgan-linear", "0.1.0", {"speechgan_linear": THIRD_PARTY}, {"linear": "speechgan_linear"})
     proc = subprocess.run(
         [sys.executable, "-m", "speechgan", "plugins", "--json"],
         capture_output=True, text=True, env={"PYTHONPATH": str(root), "PATH": ""}, check=True,
@@ -78,10 +76,13 @@ def test_third_party_shows_in_plugins_json_via_the_console_command(installed):
     rows = [c for c in data["components"] if c["name"] == "linear_gen"]
     assert rows == [{
         "kind": "generator", "name": "linear_gen", "description": "noise -> points through one linear layer",
-        "plugin": "linear", "distribution": "sg-linear", "version": "0.3.1",
-        "factory": "sg_linear.LinearGenerator",
+        "plugin": "linear", "distribution": "speechgan-linear", "version": "0.1.0",
+        "factory": "speechgan_linear.LinearGenerator",
     }]
-    assert {"name": "linear", "distribution": "sg-linear", "version": "0.3.1"} in data["plugins"]
+    assert {"name": "linear", "distribution": "speechgan-linear", "version": "0.1.0"} in data["plugins"]
+    hello = subprocess.run([sys.executable, "-m", "speechgan", "hello"], capture_output=True, text=True,
+                           env={"PYTHONPATH": str(root), "PATH": ""}, check=True)
+    assert hello.stdout == "hello from speechgan-linear\n"
 
 
 def test_plugin_that_fails_to_import_is_reported_and_the_rest_works(installed, capsys):
