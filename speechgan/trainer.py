@@ -94,6 +94,9 @@ class Trainer:
         while True:
             if self._iter is None:
                 self.sampler.set_epoch(self.epoch, self.batch_in_epoch * self.config.data.batch_size)
+                set_epoch = getattr(self.loader.dataset, "set_epoch", None)
+                if set_epoch is not None:  # datasets with random crops draw new ones each epoch
+                    set_epoch(self.epoch)
                 self.loader.generator.manual_seed(self.config.seed * 7_919 + self.epoch)  # type: ignore[union-attr]
                 self._iter = iter(self.loader)
             try:

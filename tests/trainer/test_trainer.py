@@ -207,3 +207,11 @@ def test_undeclared_loss_term_is_an_error(make_trainer):
 def test_too_small_dataset_is_a_clear_error(make_trainer):
     with pytest.raises(TrainingError, match=r"data.train holds 4 items: not one batch of data.batch_size=8"):
         make_trainer({"data": {"train": {"name": "points", "args": {"n": 4}}}})
+
+
+def test_datasets_with_set_epoch_are_told_the_epoch(make_trainer):
+    trainer = make_trainer({"trainer": {"max_steps": 10}})  # 8 batches per epoch
+    seen = []
+    trainer.loader.dataset.set_epoch = seen.append
+    trainer.fit()
+    assert seen == [0, 1]

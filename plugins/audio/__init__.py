@@ -1,0 +1,1 @@
+"""Audio plugins: feature front-ends, corpus datasets, speech metrics and the offline demo corpus."""

@@ -1,0 +1,394 @@
+"""An offline demo corpus: CMU ARCTIC prompts read by eSpeak NG voices, optionally noisy.
+
+The layout is that of the real CMU ARCTIC recordings (Kominek & Black, "The CMU Arctic
+speech databases", SSW5 2004), so code written for one reads the other::
+
+    out_dir/cmu_us_<speaker>_arctic/wav/arctic_a0001.wav
+    out_dir/cmu_us_<speaker>_arctic/etc/txt.done.data        ( arctic_a0001 "text" )
+    out_dir/cmu_us_<speaker>_arctic/wav_noisy_<noise><snr>/   (optional parallel noisy copy)
+    out_dir/corpus.json, out_dir/README.md                     (voices, rates, engine version)
+
+Clean speech is scaled by a fixed ``gain_db`` (headroom for the noise) and written as 16-bit
+PCM. A noisy copy adds white (Gaussian), pink (1/f power, -3 dB/octave) or babble noise
+(a sum of other speakers' utterances, each at the same RMS) scaled so that
+``10 log10(sum(clean^2) / sum(noise^2))`` over the whole utterance is the requested SNR;
+the clean speech is mixed as written (16-bit), so the written pair meets it to within the
+rounding of the noise (< 0.01 dB). Every file depends only on the arguments: the same call
+writes the same bytes, in any process, at any time.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.resources
+import json
+import re
+import shutil
+import zlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+import soundfile as sf
+import soxr
+from tqdm.auto import tqdm
+
+from ..errors import ConfigError, DataError
+from . import espeak
+
+__all__ = [
+    "DEFAULT_SPEAKERS",
+    "NoiseType",
+    "Prompt",
+    "Speaker",
+    "babble_noise",
+    "load_prompts",
+    "mix_at_snr",
+    "noisy_dir_name",
+    "parse_prompts",
+    "pink_noise",
+    "synthesize_corpus",
+]
+
+NoiseType = Literal["white", "pink", "babble"]
+
+#: Two female-sounding and two male-sounding variants (their files say ``gender``; median
+#: F0 of one sentence: Alicia 252 Hz, f3 213 Hz, m3 105 Hz, m1 94 Hz).
+DEFAULT_SPEAKERS: tuple[str, ...] = ("en-us+Alicia", "en-us+f3", "en-us+m1", "en-us+m3")
+
+_PROMPT_LINE = re.compile(r'^\(\s*(?P<id>\S+)\s+"(?P<text>.*)"\s*\)\s*$')
+_SPEAKER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_PROMPT_FILE = "cmuarctic.data"
+
+
+class Prompt(NamedTuple):
+    """One CMU ARCTIC prompt: utterance id (``arctic_a0001``) and text."""
+
+    id: str
+    text: str
+
+
+def parse_prompts(text: str, source: str = _PROMPT_FILE) -> list[Prompt]:
+    """Parse Festival prompt lines ``( arctic_a0001 "text" )``; blank lines are skipped."""
+    prompts = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = _PROMPT_LINE.match(line)
+        if match is None:
+            raise DataError(f'{source}:{number}: expected ( <id> "<text>" ), got {line.strip()[:60]!r}')
+        prompts.append(Prompt(match["id"], match["text"]))
+    return prompts
+
+
+def load_prompts() -> list[Prompt]:
+    """The 1,132 CMU ARCTIC prompts shipped with speechgan (593 in set A, then 539 in set B)."""
+    resource = importlib.resources.files(__package__).joinpath(_PROMPT_FILE)
+    return parse_prompts(resource.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """An eSpeak NG voice with its own pitch, range and rate, and a filesystem-safe id."""
+
+    voice: str  # <language>+<variant>, e.g. en-us+Alicia
+    id: str
+    pitch: int = 50  # 0-100, 50 = the variant's own base pitch
+    rate: int = espeak.RATE_NORMAL  # words per minute
+    pitch_range: int = 50  # 0-100, 50 = the variant's own intonation range
+
+    @classmethod
+    def parse(cls, spec: str) -> Speaker:
+        """``en+f3``, ``en+f3:pitch=70:rate=160:range=40:id=f3_fast`` -> :class:`Speaker`."""
+        voice, *options = spec.strip().split(":")
+        language, _, variant = voice.partition("+")
+        default_id = re.sub(r"[^a-z0-9]+", "_", (variant or language).lower()).strip("_")
+        fields: dict[str, Any] = {"voice": voice, "id": default_id}
+        keys = {"pitch": "pitch", "rate": "rate", "range": "pitch_range", "id": "id"}
+        for option in options:
+            key, eq, value = option.partition("=")
+            if not eq or key not in keys:
+                raise ConfigError(
+                    f"bad speaker spec {spec!r}: {option!r} is not one of pitch=, rate=, range=, id= "
+                    "(example: en-us+f3:pitch=70:rate=160)"
+                )
+            if key != "id" and not re.fullmatch(r"-?\d+", value):
+                raise ConfigError(f"bad speaker spec {spec!r}: {key} must be an integer, got {value!r}")
+            fields[keys[key]] = value if key == "id" else int(value)
+        return cls(**fields)
+
+    def check(self) -> None:
+        """Raise :class:`ConfigError` for an unknown voice, a bad id or out-of-range values."""
+        if not _SPEAKER_ID.match(self.id):
+            raise ConfigError(
+                f"speaker id {self.id!r} of voice {self.voice!r} must be lower-case letters, digits, "
+                "'_' or '-'; set one with :id=<name>"
+            )
+        try:
+            espeak.check_voice(self.voice, rate=self.rate, pitch=self.pitch, pitch_range=self.pitch_range)
+        except ConfigError as exc:
+            raise ConfigError(f"speaker {self.id!r}: {exc}") from None
+
+    @property
+    def directory(self) -> str:
+        return f"cmu_us_{self.id}_arctic"
+
+
+# -- noise ------------------------------------------------------------------------------------
+
+
+def pink_noise(n_samples: int, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian noise with a 1/f power spectrum (-3.01 dB/octave), unit RMS, shape ``(T,)``.
+
+    White noise is shaped in the frequency domain by ``1/sqrt(f)`` (amplitude), DC removed,
+    over the next power of two (a fast FFT size) and cut to length.
+    """
+    n_fft = 1 << max(n_samples - 1, 1).bit_length()
+    spectrum = np.fft.rfft(rng.standard_normal(n_fft))  # (n_fft//2+1,)
+    bins = np.arange(spectrum.shape[0], dtype=np.float64)
+    spectrum[0] = 0.0
+    spectrum[1:] /= np.sqrt(bins[1:])
+    noise = np.fft.irfft(spectrum, n=n_fft)[:n_samples]
+    return noise / np.sqrt(np.mean(noise**2))
+
+
+def babble_noise(talkers: Sequence[np.ndarray]) -> np.ndarray:
+    """The sum of equal-length talker signals, each first scaled to unit RMS (level-matched)."""
+    return np.sum([t / np.sqrt(np.mean(t.astype(np.float64) ** 2)) for t in talkers], axis=0)
+
+
+def mix_at_snr(clean: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
+    """``clean + g * noise`` with ``g`` such that ``10 log10(sum(clean^2)/sum((g noise)^2)) = snr_db``."""
+    clean = clean.astype(np.float64)
+    noise = noise.astype(np.float64)
+    clean_energy, noise_energy = np.sum(clean**2), np.sum(noise**2)
+    if clean_energy == 0 or noise_energy == 0:
+        raise DataError("cannot mix at an SNR: the speech or the noise is silent")
+    gain = np.sqrt(clean_energy / (noise_energy * 10 ** (snr_db / 10)))
+    return clean + gain * noise
+
+
+def noisy_dir_name(noise: NoiseType, snr_db: float) -> str:
+    """``wav_noisy_white5``, ``wav_noisy_babble-2.5``: the folder of a noisy copy."""
+    return f"wav_noisy_{noise}{snr_db:g}"
+
+
+def _to_pcm16(x: np.ndarray, what: str) -> np.ndarray:
+    """Float samples (1.0 = full scale) -> int16; clipping is an error, not a silent change."""
+    pcm = np.round(np.asarray(x, dtype=np.float64) * 32768.0)
+    if pcm.size and (pcm.max() > 32767 or pcm.min() < -32768):
+        raise DataError(f"{what} clips at 16 bits; lower gain_db (--gain-db) or raise the SNR (--snr)")
+    return pcm.astype(np.int16)
+
+
+def _read_pcm16(path: Path) -> np.ndarray:
+    audio, _ = sf.read(path, dtype="int16")
+    return audio
+
+
+# -- the corpus -------------------------------------------------------------------------------
+
+
+def _check_arguments(
+    speakers: list[Speaker], sentences: int | None, n_prompts: int, sample_rate: int | None,
+    seed: int, noise: str | None, snr_db: float | None, babble_talkers: int,
+) -> None:  # fmt: skip
+    for speaker in speakers:
+        speaker.check()
+    ids = [s.id for s in speakers]
+    if not ids:
+        raise ConfigError("no speakers given")
+    if duplicates := sorted({i for i in ids if ids.count(i) > 1}):
+        raise ConfigError(f"speaker id(s) {', '.join(duplicates)} used twice; tell them apart with :id=<name>")
+    if sentences is not None and not 1 <= sentences <= n_prompts:
+        raise ConfigError(f"sentences must be in [1, {n_prompts}], got {sentences}")
+    if sample_rate is not None and sample_rate <= 0:
+        raise ConfigError(f"sample_rate must be positive, got {sample_rate}")
+    if seed < 0:
+        raise ConfigError(f"seed must be >= 0, got {seed}")
+    if (noise is None) != (snr_db is None):
+        raise ConfigError("noise and snr_db (--noise, --snr) go together: give both or neither")
+    if noise is not None and noise not in ("white", "pink", "babble"):
+        raise ConfigError(f"noise must be white, pink or babble, got {noise!r}")
+    if noise == "babble" and (len(speakers) < 2 or babble_talkers < 1):
+        raise ConfigError("babble noise is made of other speakers: it needs at least 2 speakers and 1 talker")
+
+
+def _prepare_out_dir(out_dir: Path, speakers: list[Speaker], overwrite: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"output {out_dir} exists and is not a directory")
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not overwrite:
+            raise ConfigError(
+                f"output directory {out_dir} is not empty; choose another one or pass --overwrite "
+                "(which replaces the speaker folders, corpus.json and README.md written here)"
+            )
+        for speaker in speakers:  # only what this call writes, so no stale utterance survives
+            shutil.rmtree(out_dir / speaker.directory, ignore_errors=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _noise_for(
+    noise: str, n_samples: int, rng: np.random.Generator, out_dir: Path,
+    others: list[Speaker], prompts: list[Prompt], index: int, babble_talkers: int,
+) -> np.ndarray:  # fmt: skip
+    """One utterance's noise, shape ``(n_samples,)``; babble reads other speakers' clean files."""
+    if noise == "white":
+        return rng.standard_normal(n_samples)
+    if noise == "pink":
+        return pink_noise(n_samples, rng)
+    talkers = []
+    for _ in range(babble_talkers):
+        other = others[rng.integers(len(others))]
+        # consecutive utterances of another speaker, from another sentence, at a random offset
+        start = (index + 1 + rng.integers(len(prompts) - 1)) % len(prompts) if len(prompts) > 1 else 0
+        pieces, length, k = [], 0, start
+        while length < 2 * n_samples:
+            pieces.append(_read_pcm16(out_dir / other.directory / "wav" / f"{prompts[k].id}.wav"))
+            length += pieces[-1].shape[0]
+            k = (k + 1) % len(prompts)
+        stream = np.concatenate(pieces)  # (L,), L >= 2T
+        offset = rng.integers(stream.shape[0] - n_samples + 1)
+        talkers.append(stream[offset : offset + n_samples])
+    return babble_noise(talkers)
+
+
+def synthesize_corpus(
+    out_dir: str | Path,
+    speakers: Sequence[str | Speaker] = DEFAULT_SPEAKERS,
+    sentences: int | None = 20,
+    *,
+    sample_rate: int | None = None,
+    seed: int = 0,
+    noise: NoiseType | None = None,
+    snr_db: float | None = None,
+    babble_talkers: int = 4,
+    gain_db: float = -6.0,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Write a CMU ARCTIC-style corpus of the first ``sentences`` prompts (``None``: all 1,132).
+
+    ``speakers`` are :class:`Speaker` objects or specs (``en-us+Alicia``,
+    ``en+f3:pitch=70:rate=160``). ``sample_rate`` resamples from the engine's 22050 Hz with
+    soxr. ``noise`` with ``snr_db`` adds a parallel noisy copy, seeded by ``seed``; babble
+    sums ``babble_talkers`` streams of other speakers. ``gain_db`` scales the clean speech
+    (headroom for the noise). An existing non-empty ``out_dir`` is an error unless
+    ``overwrite``. Returns the manifest written to ``out_dir/corpus.json``.
+    """
+    out_dir = Path(out_dir)
+    parsed = [s if isinstance(s, Speaker) else Speaker.parse(s) for s in speakers]
+    prompts = load_prompts()
+    _check_arguments(parsed, sentences, len(prompts), sample_rate, seed, noise, snr_db, babble_talkers)
+    prompts = prompts[:sentences]
+    _prepare_out_dir(out_dir, parsed, overwrite)
+
+    engine_rate = 0
+    total_samples = 0
+    gain = 10 ** (gain_db / 20)
+    bar = tqdm(total=len(parsed) * len(prompts), desc="synthesizing", unit="utt", disable=not progress)
+    for speaker in parsed:
+        wav_dir = out_dir / speaker.directory / "wav"
+        wav_dir.mkdir(parents=True)
+        for prompt in prompts:
+            audio, engine_rate = espeak.synthesize(
+                prompt.text, speaker.voice, rate=speaker.rate, pitch=speaker.pitch, pitch_range=speaker.pitch_range
+            )
+            if sample_rate is not None and sample_rate != engine_rate:
+                audio = soxr.resample(audio, engine_rate, sample_rate, quality="HQ")
+            pcm = _to_pcm16(audio * gain, f"{speaker.id}/{prompt.id}")
+            sf.write(wav_dir / f"{prompt.id}.wav", pcm, sample_rate or engine_rate, subtype="PCM_16")
+            total_samples += pcm.shape[0]
+            bar.update()
+        etc = out_dir / speaker.directory / "etc"
+        etc.mkdir()
+        (etc / "txt.done.data").write_text("".join(f'( {p.id} "{p.text}" )\n' for p in prompts), encoding="utf-8")
+    bar.close()
+    rate = sample_rate or engine_rate
+
+    if noise is not None and snr_db is not None:
+        bar = tqdm(total=len(parsed) * len(prompts), desc=f"adding {noise} noise", unit="utt", disable=not progress)
+        for speaker in parsed:
+            noisy_dir = out_dir / speaker.directory / noisy_dir_name(noise, snr_db)
+            noisy_dir.mkdir()
+            others = [s for s in parsed if s is not speaker]
+            for index, prompt in enumerate(prompts):
+                clean = _read_pcm16(out_dir / speaker.directory / "wav" / f"{prompt.id}.wav")
+                # one stream per utterance, independent of the order of speakers and prompts
+                key = zlib.crc32(f"{speaker.id}/{prompt.id}".encode())
+                rng = np.random.default_rng([seed, key])
+                noise_signal = _noise_for(
+                    noise, clean.shape[0], rng, out_dir, others, prompts, index, babble_talkers
+                )
+                noisy = mix_at_snr(clean / 32768.0, noise_signal, snr_db)
+                pcm = _to_pcm16(noisy, f"{speaker.id}/{prompt.id} with {noise} noise at {snr_db:g} dB")
+                sf.write(noisy_dir / f"{prompt.id}.wav", pcm, rate, subtype="PCM_16")
+                bar.update()
+        bar.close()
+
+    manifest = _manifest(parsed, prompts, rate, engine_rate, total_samples, seed, noise, snr_db, babble_talkers, gain_db)
+    (out_dir / "corpus.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (out_dir / "README.md").write_text(_readme(manifest), encoding="utf-8")
+    return manifest
+
+
+def _manifest(
+    speakers: list[Speaker], prompts: list[Prompt], rate: int, engine_rate: int, total_samples: int, seed: int,
+    noise: str | None, snr_db: float | None, babble_talkers: int, gain_db: float,
+) -> dict[str, Any]:  # fmt: skip
+    variants = espeak.list_variants()
+    entries = []
+    for speaker in speakers:
+        variant = variants.get(speaker.voice.partition("+")[2])
+        entries.append(
+            asdict(speaker)
+            | {"directory": speaker.directory, "gender": variant.gender if variant else None}
+        )
+    return {
+        "engine": "eSpeak NG",
+        "engine_version": espeak.engine_version(),
+        "espeakng_loader_version": importlib.metadata.version("espeakng-loader"),
+        "engine_sample_rate": engine_rate,
+        "sample_rate": rate,
+        "resampler": None if rate == engine_rate else f"soxr {importlib.metadata.version('soxr')} HQ",
+        "format": "WAV PCM 16-bit mono",
+        "gain_db": gain_db,
+        "prompts": f"CMU ARCTIC {prompts[0].id}..{prompts[-1].id}",
+        "utterances_per_speaker": len(prompts),
+        "total_seconds": round(total_samples / rate, 3),
+        "speakers": entries,
+        "seed": seed,
+        "noise": None
+        if noise is None
+        else {
+            "type": noise,
+            "snr_db": float(snr_db),  # type: ignore[arg-type]
+            "directory": noisy_dir_name(noise, snr_db),  # type: ignore[arg-type]
+            "babble_talkers": babble_talkers if noise == "babble" else None,
+        },
+    }
+
+
+def _readme(manifest: dict[str, Any]) -> str:
+    lines = [
+        "# Synthetic CMU ARCTIC-style corpus",
+        "",
+        f"Written by `speechgan corpus synth` with {manifest['engine']} {manifest['engine_version']}: "
+        f"{manifest['utterances_per_speaker']} prompts ({manifest['prompts']}) per speaker, "
+        f"{manifest['sample_rate']} Hz, {manifest['format']}, clean gain {manifest['gain_db']:g} dB, "
+        f"{manifest['total_seconds']:.1f} s of clean speech in all. Machine-readable: corpus.json.",
+        "",
+        "| folder | voice | gender | pitch | range | rate (wpm) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in manifest["speakers"]:
+        lines.append(
+            f"| {s['directory']} | {s['voice']} | {s['gender'] or '?'} | {s['pitch']} | {s['pitch_range']} | {s['rate']} |"
+        )
+    if manifest["noise"]:
+        n = manifest["noise"]
+        lines += ["", f"Noisy copies: `<speaker folder>/{n['directory']}/` ({n['type']} noise at {n['snr_db']:g} dB SNR, "
+                  f"seed {manifest['seed']})."]  # fmt: skip
+    return "\n".join(lines) + "\n"

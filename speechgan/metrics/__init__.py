@@ -1,0 +1,52 @@
+"""Speech and audio metrics: pure functions, waveforms (NumPy or torch) in, a float out.
+
+* :mod:`.speech`: WORLD-based mel-cepstral distortion, log-F0 RMSE, V/UV error (``MCD.md``
+  documents exactly which MCD variant).
+* :mod:`.spectral`: HiFi-GAN's log-mel L1 error, Parallel WaveGAN's multi-resolution STFT
+  distance.
+* :mod:`.waveform`: SI-SDR, wideband PESQ, (E)STOI.
+* :mod:`.dtw`: the dynamic time warping the speech metrics align with.
+
+The registered metric components (``mcd``, ``pesq``...) live in the ``speech_metrics``
+plugin (``speechgan_plugins.audio.metrics``).
+"""
+
+from .dtw import dtw_path
+from .spectral import PWG_RESOLUTIONS, log_mel_l1, log_mel_spectrogram, multi_resolution_stft_distance
+from .speech import (
+    CENTS_PER_NEPER,
+    MCEP_ORDER,
+    WorldAnalysis,
+    align_frames,
+    aligned_f0,
+    log_f0_rmse,
+    log_f0_rmse_from_f0,
+    mcd_from_mcep,
+    mel_cepstral_distortion,
+    voicing_error,
+    world_features,
+)
+from .waveform import PESQ_SAMPLE_RATE, pesq_wb, si_sdr, stoi
+
+__all__ = [
+    "CENTS_PER_NEPER",
+    "MCEP_ORDER",
+    "PESQ_SAMPLE_RATE",
+    "PWG_RESOLUTIONS",
+    "WorldAnalysis",
+    "align_frames",
+    "aligned_f0",
+    "dtw_path",
+    "log_f0_rmse",
+    "log_f0_rmse_from_f0",
+    "log_mel_l1",
+    "log_mel_spectrogram",
+    "mcd_from_mcep",
+    "mel_cepstral_distortion",
+    "multi_resolution_stft_distance",
+    "pesq_wb",
+    "si_sdr",
+    "stoi",
+    "voicing_error",
+    "world_features",
+]

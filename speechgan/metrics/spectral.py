@@ -1,0 +1,119 @@
+"""Spectral distances between a reference and a generated waveform.
+
+* :func:`log_mel_l1`: HiFi-GAN's (Kong et al., NeurIPS 2020) validation "mel-spectrogram
+  error": the mean absolute difference of log-mel spectrograms computed as its
+  ``meldataset.mel_spectrogram`` does.
+* :func:`multi_resolution_stft_distance`: the multi-resolution STFT loss of Parallel WaveGAN
+  (Yamamoto et al., ICASSP 2020) used as a distance.
+
+Signals of different length are cut to the shorter one first (these compare frame t with
+frame t).
+"""
+
+from __future__ import annotations
+
+import librosa
+import numpy as np
+import torch
+
+from ..errors import DataError
+from ._signal import Waveform, as_numpy_waveform, as_tensor_waveform, check_sample_rate, trim_to_shorter
+
+__all__ = ["log_mel_spectrogram", "log_mel_l1", "multi_resolution_stft_distance", "PWG_RESOLUTIONS"]
+
+#: Parallel WaveGAN's (fft_size, hop_size, win_length) triples.
+PWG_RESOLUTIONS: tuple[tuple[int, int, int], ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
+
+
+def log_mel_spectrogram(
+    wave: Waveform,
+    sample_rate: int,
+    *,
+    n_fft: int = 1024,
+    hop_length: int = 256,
+    win_length: int = 1024,
+    n_mels: int = 80,
+    fmin: float = 0.0,
+    fmax: float | None = None,
+) -> np.ndarray:
+    """HiFi-GAN's log-mel spectrogram ``(n_mels, frames)`` of one waveform, with librosa.
+
+    Reflect-pad ``(n_fft - hop_length) // 2`` samples on both sides, STFT without centring
+    (periodic Hann window of ``win_length``), magnitude ``sqrt(|X|^2 + 1e-9)``, Slaney mel
+    filterbank ``librosa.filters.mel(fmin, fmax)`` (``fmax=None``: Nyquist), then
+    ``ln(max(mel, 1e-5))``.
+    """
+    x = as_numpy_waveform(wave, "wave")
+    sr = check_sample_rate(sample_rate)
+    pad = (n_fft - hop_length) // 2
+    shortest = max(pad + 1, n_fft - 2 * pad)  # reflect padding, then one full frame
+    if len(x) < shortest:
+        raise DataError(f"log-mel spectrogram: needs at least {shortest} samples, got {len(x)}")
+    x = np.pad(x, (pad, pad), mode="reflect")
+    stft = librosa.stft(x, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window="hann", center=False)
+    magnitude = np.sqrt(np.abs(stft) ** 2 + 1e-9)  # (n_fft // 2 + 1, frames)
+    basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)  # (n_mels, n_fft // 2 + 1)
+    return np.log(np.maximum(basis @ magnitude, 1e-5))
+
+
+def log_mel_l1(
+    ref: Waveform,
+    gen: Waveform,
+    sample_rate: int,
+    *,
+    n_fft: int = 1024,
+    hop_length: int = 256,
+    win_length: int = 1024,
+    n_mels: int = 80,
+    fmin: float = 0.0,
+    fmax: float | None = None,
+) -> float:
+    """``mean |log_mel(ref) - log_mel(gen)|`` over all mel bins and frames (natural-log units).
+
+    Defaults are HiFi-GAN V1's (22.05 kHz recipe): n_fft 1024, hop 256, window 1024, 80 mels,
+    fmin 0 and ``fmax=None`` (Nyquist), because its validation error uses ``fmax_for_loss``,
+    which is ``null`` in ``config_v1.json``; the mel fed to the generator uses
+    ``fmax=8000``, so pass that to match it instead. See :func:`log_mel_spectrogram`.
+    """
+    r, g = trim_to_shorter(as_numpy_waveform(ref, "ref"), as_numpy_waveform(gen, "gen"))
+    kw = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length, n_mels=n_mels, fmin=fmin, fmax=fmax)
+    return float(np.mean(np.abs(log_mel_spectrogram(r, sample_rate, **kw) - log_mel_spectrogram(g, sample_rate, **kw))))
+
+
+def _stft_magnitude(x: torch.Tensor, fft_size: int, hop_size: int, win_length: int) -> torch.Tensor:
+    window = torch.hann_window(win_length, device=x.device, dtype=x.dtype)
+    spec = torch.stft(x, fft_size, hop_size, win_length, window, return_complex=True)  # (F, frames), centred
+    # Parallel WaveGAN clamps the power at 1e-7 before the square root (keeps log finite).
+    return torch.sqrt(torch.clamp(spec.real**2 + spec.imag**2, min=1e-7))
+
+
+def multi_resolution_stft_distance(
+    ref: Waveform,
+    gen: Waveform,
+    resolutions: tuple[tuple[int, int, int], ...] = PWG_RESOLUTIONS,
+) -> float:
+    """Parallel WaveGAN's multi-resolution STFT loss between two waveforms, as a distance.
+
+    For each ``(fft_size, hop, win)`` in ``resolutions`` (default (1024, 120, 600),
+    (2048, 240, 1200), (512, 50, 240); Hann window, centred STFT), with magnitudes
+    ``S = sqrt(max(|X|^2, 1e-7))``: spectral convergence ``||S - S^||_F / ||S||_F`` and
+    log-magnitude distance ``mean |ln S - ln S^|``. Returns mean(SC) + mean(log-mag) over
+    the resolutions: 0 for identical signals. NumPy arrays or tensors on any device (the
+    device and dtype of ``ref`` when it is a tensor); signals are cut to the shorter.
+    """
+    r = as_tensor_waveform(ref, "ref")
+    g = as_tensor_waveform(gen, "gen").to(r.device, r.dtype)
+    r, g = trim_to_shorter(r, g)
+    longest = max(fft_size for fft_size, _, _ in resolutions)
+    if r.shape[-1] <= longest // 2:
+        raise DataError(
+            f"multi_resolution_stft_distance needs more than {longest // 2} samples (half the largest "
+            f"FFT size), got {r.shape[-1]}"
+        )
+    sc, mag = [], []
+    for fft_size, hop, win in resolutions:
+        s_ref = _stft_magnitude(r, fft_size, hop, win)
+        s_gen = _stft_magnitude(g, fft_size, hop, win)
+        sc.append(torch.linalg.norm(s_ref - s_gen) / torch.linalg.norm(s_ref))
+        mag.append(torch.mean(torch.abs(torch.log(s_ref) - torch.log(s_gen))))
+    return float(torch.stack(sc).mean() + torch.stack(mag).mean())
