@@ -149,7 +149,18 @@ class Mapping(GAN):
         return {"fake": g["generator"](batch)}
 
 
+class PairCount:
+    """How many evaluation pairs the objective makes on the train split."""
+
+    def __call__(self, ctx) -> dict:
+        return {"pairs": float(sum(1 for _ in ctx.pairs(split="train", limit=3)))}
+
+
 class Kit:
+    @hookimpl
+    def speechgan_register_metrics(self, register):
+        register("pair_count", PairCount)
+
     @hookimpl
     def speechgan_register_datasets(self, register):
         register("points", Points)
