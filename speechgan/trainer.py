@@ -237,8 +237,10 @@ class Trainer:
                 method(self, *args)
 
     def eval_generators(self) -> nn.ModuleDict:
-        """EMA weights where the run keeps them, else the live generators."""
-        return nn.ModuleDict({r: self.ema[r].module for r in self.ema}) if self.ema else self.g
+        """EMA weights where the run keeps them (once averaged at least once), else the live ones."""
+        if self.ema and all(int(m.n_averaged) > 0 for m in self.ema.values()):
+            return nn.ModuleDict({r: self.ema[r].module for r in self.ema})
+        return self.g
 
     def evaluate(self) -> dict[str, float]:
         if not self.c.metrics:

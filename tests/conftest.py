@@ -24,6 +24,14 @@ TINY_GAN = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Nothing a test runs writes to the user's ~/.cache/speechgan (the digits classifier...)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SPEECHGAN_CACHE", str(tmp_path_factory.mktemp("speechgan_cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _clean_plugin_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests control plugin loading themselves."""

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -49,6 +50,17 @@ def _matrix(x: ArrayLike, name: str) -> np.ndarray:
 # -- Fréchet distance ------------------------------------------------------------------------
 
 
+def _sqrtm(a: np.ndarray) -> np.ndarray | None:
+    """``scipy.linalg.sqrtm(a)``, or None where it is not finite or not a root to 1e-5 (relative)."""
+    with warnings.catch_warnings():  # a singular ``a`` warns; the residual below is the real check
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        root = linalg.sqrtm(a)
+    if not np.isfinite(root).all():
+        return None
+    scale = np.linalg.norm(a)
+    return root if np.linalg.norm(root @ root - a) <= 1e-5 * max(scale, 1e-12) else None
+
+
 def frechet_distance(
     mu1: ArrayLike, sigma1: ArrayLike, mu2: ArrayLike, sigma2: ArrayLike, eps: float = 1e-6
 ) -> float:
@@ -56,19 +68,22 @@ def frechet_distance(
 
     ``d^2 = ||mu1 - mu2||^2 + Tr(sigma1 + sigma2 - 2 (sigma1 sigma2)^{1/2})`` (Dowson and
     Landau 1982; the FID of Heusel et al. 2017). The square root of the product is
-    ``scipy.linalg.sqrtm``. Two numerical cases are handled the usual way: a product that is
-    singular (a non-finite root) is recomputed with ``eps * I`` added to both covariances,
-    and the small imaginary part rounding leaves is dropped (an imaginary diagonal larger
-    than 1e-3 is an error). Returns ``d^2``, as FID does.
+    ``scipy.linalg.sqrtm``. Two numerical cases are handled the usual way: where the product
+    is singular and its root comes out non-finite or inaccurate, it is recomputed with
+    ``eps * I`` added to both covariances; and the small imaginary part that rounding
+    leaves is dropped (an imaginary diagonal larger than 1e-3 is an error). Returns ``d^2``,
+    as FID does.
     """
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
     s1, s2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (mu1.size, mu1.size):
         raise ValueError(f"shapes do not match: mu {mu1.shape}, {mu2.shape}; sigma {s1.shape}, {s2.shape}")
-    root = linalg.sqrtm(s1 @ s2)
-    if not np.isfinite(root).all():
+    root = _sqrtm(s1 @ s2)
+    if root is None:
         offset = eps * np.eye(s1.shape[0])
-        root = linalg.sqrtm((s1 + offset) @ (s2 + offset))
+        root = _sqrtm((s1 + offset) @ (s2 + offset))
+        if root is None:
+            raise ValueError("no accurate square root of the covariance product, even regularised")
     if np.iscomplexobj(root):
         imaginary = np.abs(np.diagonal(root).imag).max()
         if imaginary > 1e-3:

@@ -2,12 +2,21 @@
 
 import json
 
+import pytest
+
 from speechgan.cli import main
+from speechgan.plugins import ENV_PLUGINS
 
 from ..conftest import TINY_GAN, write_yaml
 
 
-def test_plugins_lists_builtins_by_kind(capsys):
+@pytest.fixture
+def core_plugins(monkeypatch):
+    """Only the plugins the toy recipes need: listings independent of later plugins."""
+    monkeypatch.setenv(ENV_PLUGINS, "losses,objectives,toy")
+
+
+def test_plugins_lists_builtins_by_kind(capsys, core_plugins):
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("generators:\n  mlp  ")
@@ -17,7 +26,7 @@ def test_plugins_lists_builtins_by_kind(capsys):
     assert "[objectives (speechgan 0.1.0)]" in out
 
 
-def test_plugins_json_and_kind_filter(capsys):
+def test_plugins_json_and_kind_filter(capsys, core_plugins):
     assert main(["plugins", "--json", "--kind", "objective"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert sorted(c["name"] for c in data["components"]) == ["cyclegan", "gan", "vocoder"]
@@ -42,7 +51,7 @@ def test_debug_shows_the_traceback(tmp_path, capsys):
     assert "speechgan.errors.ConfigError: config file not found" in err
 
 
-def test_unknown_component_from_the_command_line(tiny_config, tmp_path, capsys):
+def test_unknown_component_from_the_command_line(tiny_config, tmp_path, capsys, core_plugins):
     assert main(["check", str(tiny_config), "generators.generator.name=mpl"]) == 2
     err = capsys.readouterr().err
     assert (

@@ -1,11 +1,14 @@
 """Config loading: includes, overrides, interpolation, and validation with key paths."""
 
 import copy
+import inspect
 
 import pytest
 
 from speechgan.config import config_to_yaml, load_config
 from speechgan.errors import ConfigError
+from speechgan.plugins import ENV_PLUGINS, get_plugin_manager
+from speechgan_plugins.toy.mlp import MLPGenerator
 
 from ..conftest import TINY_GAN, write_yaml
 
@@ -113,7 +116,9 @@ def test_structural_errors_name_every_bad_key(tmp_path, registry):
     )
 
 
-def test_component_errors_name_the_key(tmp_path, registry):
+def test_component_errors_name_the_key(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_PLUGINS, "losses,objectives,toy")  # listings independent of later plugins
+    registry = get_plugin_manager().registry
     data = cfg()
     data["generators"]["generator"] = {"name": "mlp", "args": {"hiden_dim": 8, "num_layers": "two"}}
     data["discriminators"]["discriminator"]["name"] = "mlpp"
@@ -128,7 +133,7 @@ def test_component_errors_name_the_key(tmp_path, registry):
         "gradient_penalty, hinge, instance_noise, l1, least_squares, minimax, non_saturating, r1, wasserstein",
         "  loss_weights.d/gpp: objective 'gan' has no loss term 'd/gpp' (did you mean 'd/gp'?); its terms: d/adv, d/gp, d/r1, g/adv",
         "  generators.generator.args.hiden_dim: unknown argument of generator 'mlp' (did you mean 'hidden_dim'?); "
-        "it accepts: latent_dim, output_dim, hidden_dim, num_layers",
+        f"it accepts: {', '.join(inspect.signature(MLPGenerator).parameters)}",
         "  generators.generator.args.num_layers: Input should be a valid integer, unable to parse string as an integer (got 'two')",
         "  discriminators.discriminator.name: unknown discriminator 'mlpp'. Did you mean 'mlp'? Available discriminators: mlp",
         "  optim.generator.args.momentum: not an argument of Adam; it accepts: amsgrad, betas, capturable, decoupled_weight_decay, "

@@ -66,6 +66,12 @@ def test_ema_of_generator_weights_is_used_for_evaluation(make_trainer, kit_regis
     assert "generator" in load_checkpoint(trainer.run_dir / "checkpoints" / "last.pt")["ema"]
 
 
+def test_evaluation_uses_live_weights_until_the_ema_has_averaged(make_trainer):
+    trainer = make_trainer({"trainer": {"max_steps": 2, "ema": {"decay": 0.9, "start_step": 5}}})
+    trainer.fit()
+    assert trainer.eval_generators() is trainer.g
+
+
 def test_non_finite_steps_are_skipped_and_counted(make_trainer):
     trainer = make_trainer({"objective": {"name": "probe", "args": {"nan_steps": [1]}}, "trainer": {"max_steps": 3}})
     snapshots = []
