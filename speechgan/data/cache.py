@@ -100,8 +100,13 @@ def _compute_all(
     features: FrontEnd, loader: AudioLoader, tasks: list[tuple[Path, Path]], workers: int
 ) -> Iterator[float | BadFile]:
     """Results in task order."""
-    if workers <= 1:
-        yield from (_compute(features, loader, *task) for task in tasks)
+    if workers <= 1:  # one worker is one core, in this process
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield from (_compute(features, loader, *task) for task in tasks)
+        finally:
+            torch.set_num_threads(threads)
         return
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(features, loader)) as pool:
         yield from pool.map(_compute_in_worker, tasks, chunksize=max(1, len(tasks) // (8 * workers)))
