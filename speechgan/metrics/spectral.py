@@ -12,11 +12,11 @@ frame t).
 
 from __future__ import annotations
 
-import librosa
 import numpy as np
 import torch
 
 from ..errors import DataError
+from ..features.mel import LogMelSpectrogram
 from ._signal import Waveform, as_numpy_waveform, as_tensor_waveform, check_sample_rate, trim_to_shorter
 
 __all__ = ["log_mel_spectrogram", "log_mel_l1", "multi_resolution_stft_distance", "PWG_RESOLUTIONS"]
@@ -36,11 +36,12 @@ def log_mel_spectrogram(
     fmin: float = 0.0,
     fmax: float | None = None,
 ) -> np.ndarray:
-    """HiFi-GAN's log-mel spectrogram ``(n_mels, frames)`` of one waveform, with librosa.
+    """HiFi-GAN's log-mel spectrogram ``(n_mels, frames)`` of one waveform, in float64.
 
-    Reflect-pad ``(n_fft - hop_length) // 2`` samples on both sides, STFT without centring
-    (periodic Hann window of ``win_length``), magnitude ``sqrt(|X|^2 + 1e-9)``, Slaney mel
-    filterbank ``librosa.filters.mel(fmin, fmax)`` (``fmax=None``: Nyquist), then
+    The ``log_mel`` front-end (:class:`speechgan.features.mel.LogMelSpectrogram`, one
+    definition for training and evaluation): reflect-pad ``(n_fft - hop_length) // 2``
+    samples on both sides, STFT without centring (periodic Hann window of ``win_length``),
+    magnitude ``sqrt(|X|^2 + 1e-9)``, Slaney mel filterbank (``fmax=None``: Nyquist), then
     ``ln(max(mel, 1e-5))``.
     """
     x = as_numpy_waveform(wave, "wave")
@@ -49,11 +50,11 @@ def log_mel_spectrogram(
     shortest = max(pad + 1, n_fft - 2 * pad)  # reflect padding, then one full frame
     if len(x) < shortest:
         raise DataError(f"log-mel spectrogram: needs at least {shortest} samples, got {len(x)}")
-    x = np.pad(x, (pad, pad), mode="reflect")
-    stft = librosa.stft(x, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window="hann", center=False)
-    magnitude = np.sqrt(np.abs(stft) ** 2 + 1e-9)  # (n_fft // 2 + 1, frames)
-    basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)  # (n_mels, n_fft // 2 + 1)
-    return np.log(np.maximum(basis @ magnitude, 1e-5))
+    front_end = LogMelSpectrogram(
+        sample_rate=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length, n_mels=n_mels, fmin=fmin, fmax=fmax
+    ).double()
+    with torch.no_grad():
+        return front_end(torch.from_numpy(np.asarray(x, dtype=np.float64))).numpy()
 
 
 def log_mel_l1(
