@@ -18,6 +18,7 @@ from speechgan.losses import (
     Minimax,
     NonSaturating,
     R1Penalty,
+    TopK,
     Wasserstein,
 )
 
@@ -30,6 +31,7 @@ def speechgan_register_losses(register: Register) -> None:
     register("hinge", Hinge, "hinge GAN loss (Lim & Ye 2017; Miyato et al. 2018)")
     register("wasserstein", Wasserstein, "Wasserstein critic loss (Arjovsky et al. 2017)")
     register("instance_noise", InstanceNoise, "annealed Gaussian noise on D's inputs (Sønderby et al. 2016)")
+    register("top_k", TopK, "top-k G updates: only the k best-scored fakes train G (Sinha et al. 2020)")
     register("gradient_penalty", GradientPenalty, "WGAN-GP gradient penalty on interpolates (Gulrajani et al. 2017)")
     register("r1", R1Penalty, "R1 gradient penalty on real data (Mescheder et al. 2018)")
     register("feature_matching", FeatureMatchingLoss, "L1 feature matching on D's feature maps (MelGAN, HiFi-GAN)")

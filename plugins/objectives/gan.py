@@ -3,9 +3,9 @@
 One objective covers the original minimax game and the non-saturating generator loss
 (Goodfellow et al. 2014), LSGAN, hinge, and WGAN-GP (Gulrajani et al. 2017: ``wasserstein``
 criterion, ``d/gp`` weight 10, 5 critic steps per generator step) by configuration alone.
-Optional: R1 (Mescheder et al. 2018, ``d/r1`` weight gamma/2), instance noise, and packing
+Optional: R1 (Mescheder et al. 2018, ``d/r1`` weight gamma/2), instance noise, packing
 (PacGAN, Lin et al. 2018): D judges ``pack`` samples at once, concatenated on the feature
-axis, which penalises mode collapse.
+axis, which penalises mode collapse; and top-k generator updates (Sinha et al. 2020).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from speechgan.errors import ConfigError
-from speechgan.losses import AdversarialCriterion, InstanceNoise, as_output_list, gradient_penalty, r1_penalty
+from speechgan.losses import AdversarialCriterion, InstanceNoise, TopK, as_output_list, gradient_penalty, r1_penalty
 from speechgan.objective import FigureSample, ImageSample, Objective
 from speechgan.registry import ComponentRef
 
@@ -62,11 +62,12 @@ class GAN(Objective):
         criterion: Annotated[AdversarialCriterion, ComponentRef("loss")] = "non_saturating",  # type: ignore[assignment]
         pack: int = 1,
         instance_noise: Annotated[InstanceNoise | None, ComponentRef("loss")] = None,
+        top_k: Annotated[TopK | None, ComponentRef("loss")] = None,
     ) -> None:
         super().__init__()
         if pack < 1:
             raise ConfigError(f"objective.args.pack must be >= 1, got {pack}")
-        self.criterion, self.pack, self.noise = criterion, pack, instance_noise
+        self.criterion, self.pack, self.noise, self.top_k = criterion, pack, instance_noise, top_k
 
     @staticmethod
     def latent(g: nn.Module, n: int, device: torch.device) -> torch.Tensor:
@@ -104,7 +105,10 @@ class GAN(Objective):
 
     def generator_terms(self, batch: Any, state: dict[str, Any], *, g: nn.ModuleDict, d: nn.ModuleDict, step: int,
                         weights: Mapping[str, float]) -> dict[str, torch.Tensor]:
-        return {"g/adv": self.criterion.generator_loss(self._d(d["discriminator"], state["fake"], step))}
+        out = self._d(d["discriminator"], state["fake"], step)
+        if self.top_k is not None:  # only the best-scored fakes (packs, with packing) train G
+            out = self.top_k(out, step)
+        return {"g/adv": self.criterion.generator_loss(out)}
 
     def sample(self, *, g: nn.ModuleDict, n: int, device: torch.device) -> torch.Tensor:
         return g["generator"](self.latent(g["generator"], n, device))

@@ -23,6 +23,7 @@ from .auxiliary import (
     feature_matching_loss,
     identity_loss,
 )
+from .topk import TopK
 from .regularizers import Critic, GradientPenalty, R1Penalty, gradient_penalty, r1_penalty
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Hinge",
     "Wasserstein",
     "InstanceNoise",
+    "TopK",
     "Critic",
     "gradient_penalty",
     "r1_penalty",
