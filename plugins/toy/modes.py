@@ -3,7 +3,10 @@
 Each of 2,500 generated samples is assigned to its nearest mode; it is *high quality*
 when it lies within 3 standard deviations of that mode; a mode is *captured* when at
 least one high-quality sample lands in it. Reported: ``modes_captured`` and
-``high_quality_fraction``; a scatter plot of real and generated samples is saved.
+``high_quality_fraction``, and ``far_fraction``, the samples more than twice the threshold
+(6 sigma) from every mode: the "bridges" a continuous generator leaves between modes, told
+apart from modes that are merely too wide. A scatter plot of real and generated samples is
+saved.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ __all__ = ["mode_coverage", "ModeCoverage"]
 
 
 def mode_coverage(samples: torch.Tensor, modes: torch.Tensor, sigma: float, threshold: float = 3.0) -> dict[str, float]:
-    """``modes_captured``, ``high_quality_fraction`` (and ``num_modes``) of samples (N, 2)."""
+    """``modes_captured``, ``high_quality_fraction``, ``far_fraction`` (beyond 2 x threshold
+    sigma) and ``num_modes`` of samples (N, 2)."""
     dist = torch.cdist(samples.double(), modes.double())  # (N, M)
     nearest, which = dist.min(dim=1)
     good = nearest <= threshold * sigma
@@ -26,6 +30,7 @@ def mode_coverage(samples: torch.Tensor, modes: torch.Tensor, sigma: float, thre
     return {
         "modes_captured": float(captured),
         "high_quality_fraction": float(good.double().mean()),
+        "far_fraction": float((nearest > 2 * threshold * sigma).double().mean()),
         "num_modes": float(len(modes)),
     }
 

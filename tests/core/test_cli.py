@@ -83,7 +83,7 @@ def test_train_evaluate_and_refuse_to_overwrite(tmp_path, capsys):
     for name in ("config.yaml", "metrics.json", "scalars.jsonl", "checkpoints/last.pt", "checkpoints/step_00000002.pt"):
         assert (run / name).exists(), name
     metrics = json.loads((run / "metrics.json").read_text())
-    assert set(metrics) == {"step", "modes_captured", "high_quality_fraction", "num_modes"}
+    assert set(metrics) == {"step", "modes_captured", "high_quality_fraction", "far_fraction", "num_modes"}
     before = (run / "checkpoints" / "last.pt").read_bytes()
 
     assert main(["train", str(config), "--out", str(run)]) == 2

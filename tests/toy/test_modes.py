@@ -22,7 +22,7 @@ def _around(modes: torch.Tensor, distance: float, per_mode: int) -> torch.Tensor
 def test_samples_on_every_mode_capture_all_eight_with_full_quality():
     samples = ring8_modes().repeat(10, 1)  # (80, 2)
     assert mode_coverage(samples, ring8_modes(), SIGMA) == {
-        "modes_captured": 8.0, "high_quality_fraction": 1.0, "num_modes": 8.0,
+        "modes_captured": 8.0, "high_quality_fraction": 1.0, "far_fraction": 0.0, "num_modes": 8.0,
     }
 
 
@@ -54,7 +54,16 @@ def test_a_sample_between_modes_counts_for_the_nearest_and_is_low_quality():
     modes = ring8_modes()
     midpoint = (modes[0] + modes[1])[None] / 2  # (1, 2), 0.38 from both
     result = mode_coverage(torch.cat([midpoint, modes[:1]]), modes, SIGMA)
-    assert result == {"modes_captured": 1.0, "high_quality_fraction": 0.5, "num_modes": 8.0}
+    assert result == {"modes_captured": 1.0, "high_quality_fraction": 0.5, "far_fraction": 0.5, "num_modes": 8.0}
+
+
+def test_far_fraction_counts_samples_beyond_twice_the_threshold():
+    modes = grid25_modes()
+    near, far = _around(modes, 5.99 * 0.05, 2), _around(modes, 6.01 * 0.05, 2)  # 50 each, low quality
+    result = mode_coverage(torch.cat([near, far, modes]), modes, 0.05)  # + 25 high quality
+    assert result["high_quality_fraction"] == pytest.approx(25 / 125)
+    assert result["far_fraction"] == pytest.approx(50 / 125)
+    assert mode_coverage(far, modes, 0.05, threshold=4.0)["far_fraction"] == 0.0  # 8 sigma now
 
 
 def _context(tmp_path, dataset, samples: torch.Tensor) -> SimpleNamespace:
