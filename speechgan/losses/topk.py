@@ -31,6 +31,7 @@ class TopK:
     A tensor output (B, ...) is ranked by each sample's mean over its other dimensions (a
     patch discriminator's map); a list of sub-discriminator outputs, all with the same
     batch size, is ranked by the sum of those means, and every member keeps the same rows.
+    A higher output must mean "more real", as it does for every built-in criterion.
     """
 
     def __init__(self, gamma: float = 0.99, min_fraction: float = 0.5, decay_steps: int = 1000) -> None:
