@@ -9,6 +9,8 @@ Usage: ``python benchmarks/audio_layer.py [--sentences 20] [--out /tmp/sg_audio_
 3. Preprocessing: fills an empty feature cache for the whole corpus with 1 worker and with
    every core, for the ``log_mel`` and ``world`` front-ends, and reports x real time and
    the speed-up.
+4. Scanning: building an ``AudioDataset`` over the corpus checks every file (header, last
+   sample, WAV data size); the cost per file, against decoding every file whole.
 
 Feature-extraction speed per front-end is ``benchmarks/features_speed.py``.
 """
@@ -19,15 +21,16 @@ import argparse
 import os
 import shutil
 import statistics
+import time
 from pathlib import Path
 
 import torch
 
-from speechgan.data import AudioLoader, cmu_arctic, load_audio, preprocess
-from speechgan.data.corpus_synth import synthesize_corpus
+from speechgan.data import AudioDataset, AudioLoader, cmu_arctic, load_audio, preprocess, read_audio
 from speechgan.features.mel import LogMelSpectrogram
 from speechgan.features.world import WorldFeatures
 from speechgan.metrics.speech import mel_cepstral_distortion
+from speechgan_plugins.audio.corpus_synth import synthesize_corpus
 
 RATE = 22050
 
@@ -52,6 +55,21 @@ def fill_time(utterances: list, front_end: torch.nn.Module, cache: Path, workers
                             num_workers=workers, progress=False)
         best = result if best is None or result.wall_time < best.wall_time else best
     return best.seconds / best.wall_time, best.wall_time
+
+
+def scan_cost(utterances: list, repeats: int) -> tuple[float, float]:
+    """Best of ``repeats``, in microseconds per file: (building a dataset, decoding every file whole)."""
+    def best(work) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - start)
+        return min(times) * 1e6 / len(utterances)
+
+    loader = AudioLoader(sample_rate=RATE)
+    scan = best(lambda: AudioDataset(utterances, loader, segment_length=8192, progress=False))
+    return scan, best(lambda: [read_audio(u.path) for u in utterances])
 
 
 def main() -> None:
@@ -79,6 +97,9 @@ def main() -> None:
         one, t1 = fill_time(utterances, front_end, args.out / "cache", 1, args.repeats)
         many, tn = fill_time(utterances, front_end, args.out / "cache", cores, args.repeats)
         print(f"| {name} | {one:.0f} | {many:.0f} | {t1 / tn:.2f}x |")
+
+    scan, decode = scan_cost(utterances, max(args.repeats, 3))
+    print(f"\nscan when a dataset is built: {scan:.0f} us per file (decoding each file whole: {decode:.0f} us)")
 
 
 if __name__ == "__main__":

@@ -15,12 +15,16 @@ import torch
 from torch import nn
 
 from .config import INJECTED_ARGS, as_spec, component_ref, signature
+from .contracts import expected_types, hop_mismatch
 from .errors import ConfigError, SpeechganError
 from .objective import Objective
 from .registry import Registry
 from .schema import OPTIMIZERS, SCHEDULERS, ComponentSpec, Config, OptimizerSpec, SchedulerSpec
 
-__all__ = ["Components", "build_component", "build_components", "build_optimizer", "build_scheduler"]
+__all__ = [
+    "Components", "build_component", "build_components", "build_models", "build_metrics", "build_dataset",
+    "data_splits", "build_optimizer", "build_scheduler",
+]
 
 
 def build_component(
@@ -38,9 +42,9 @@ def build_component(
         if ref is not None:
             value = kwargs.get(name, p.default)
             if isinstance(value, (str, dict, ComponentSpec)):
-                kwargs[name] = build_component(
-                    registry, ref.kind, value, path=f"{path}.args.{name}", injected=injected
-                )
+                where = f"{path}.args.{name}"
+                kwargs[name] = built = build_component(registry, ref.kind, value, path=where, injected=injected)
+                _check_built_type(where, hints[name], built)
         elif name in INJECTED_ARGS and injected.get(name) is not None:
             kwargs[name] = injected[name]
     try:
@@ -54,6 +58,22 @@ def build_component(
             f"{path}: building {kind} {spec.name!r} from {component.provider} failed: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
+
+
+def _check_built_type(path: str, annotation: Any, value: Any) -> None:
+    """A referenced component must be an instance of the argument's type (or fit its protocol)."""
+    expected = expected_types(annotation)
+    if not expected or any(_is_instance(value, e) for e in expected):
+        return
+    wanted = " or ".join(e.__name__ for e in expected)
+    raise ConfigError(f"{path}: built {type(value).__name__}, and this argument takes {wanted}")
+
+
+def _is_instance(value: Any, expected: type) -> bool:
+    try:
+        return isinstance(value, expected)
+    except TypeError:  # a protocol that cannot be checked at run time: accept
+        return True
 
 
 @dataclass
@@ -76,15 +96,15 @@ def _check_hop(config: Config, generators: nn.ModuleDict, features: nn.Module | 
     for role, module in generators.items():
         factor = getattr(module, "upsample_factor", None)
         if hop is not None and factor is not None and int(factor) != int(hop):
-            raise ConfigError(
-                f"generators.{role}: generator {config.generators[role].name!r} upsamples by "
-                f"{factor} samples per frame but the front-end `features: {config.features.name}` "  # type: ignore[union-attr]
-                f"has hop_length {hop}; make the upsampling rates multiply to the hop size"
-            )
+            name = config.features.name  # type: ignore[union-attr]
+            raise ConfigError(hop_mismatch(role, config.generators[role].name, int(factor), name, int(hop)))
 
 
-def build_components(config: Config, registry: Registry, *, datasets: bool = True) -> Components:
-    """Build the objective, modules, front-end, datasets, metrics and callbacks of a run."""
+def build_models(config: Config, registry: Registry, *, discriminators: bool = True) -> Components:
+    """The front-end, generators, discriminators and objective of a run: no data, metrics or callbacks.
+
+    ``discriminators=False`` leaves them out too (inference needs only the generators).
+    """
     features = None
     if config.features is not None:
         features = build_component(registry, "feature", config.features, path="features")
@@ -96,10 +116,11 @@ def build_components(config: Config, registry: Registry, *, datasets: bool = Tru
     generators = nn.ModuleDict(
         {role: build("generator", spec, f"generators.{role}") for role, spec in config.generators.items()}
     )
-    discriminators = nn.ModuleDict(
-        {role: build("discriminator", spec, f"discriminators.{role}") for role, spec in config.discriminators.items()}
+    specs = config.discriminators if discriminators else {}
+    judges = nn.ModuleDict(
+        {role: build("discriminator", spec, f"discriminators.{role}") for role, spec in specs.items()}
     )
-    for section, modules in (("generators", generators), ("discriminators", discriminators)):
+    for section, modules in (("generators", generators), ("discriminators", judges)):
         for role, module in modules.items():
             if not isinstance(module, nn.Module):
                 raise ConfigError(f"{section}.{role}: the factory returned {type(module).__name__}, not an nn.Module")
@@ -110,19 +131,41 @@ def build_components(config: Config, registry: Registry, *, datasets: bool = Tru
             f"objective: {config.objective.name!r} built a {type(objective).__name__}, "
             "not a speechgan.objective.Objective"
         )
-    data: dict[str, Any] = {}
+    return Components(config, objective, generators, judges, features, datasets={})
+
+
+def build_metrics(config: Config, registry: Registry, *, features: nn.Module | None) -> list[tuple[str, Any]]:
+    """The metrics of ``evaluation.metrics``, each with its config path."""
+    metrics = []
+    for i, spec in enumerate(config.evaluation.metrics):
+        path = f"evaluation.metrics[{i}]"
+        metrics.append((path, build_component(registry, "metric", spec, path=path, injected={"features": features})))
+    return metrics
+
+
+def data_splits(config: Config) -> tuple[str, ...]:
+    """The data splits a config sets: ``train``, and ``valid`` where ``data.valid`` is given."""
+    return ("train",) if config.data.valid is None else ("train", "valid")
+
+
+def build_dataset(config: Config, registry: Registry, split: str, *, features: nn.Module | None) -> Any:
+    """The dataset of ``data.<split>``, with the front-end injected where its factory asks for it."""
+    spec = getattr(config.data, split)
+    return build_component(registry, "dataset", spec, path=f"data.{split}", injected={"features": features})
+
+
+def build_components(config: Config, registry: Registry, *, datasets: bool = True) -> Components:
+    """Build the objective, modules, front-end, datasets, metrics and callbacks of a run."""
+    components = build_models(config, registry)
+    features = components.features
     if datasets:
-        data["train"] = build("dataset", config.data.train, "data.train")
-        if config.data.valid is not None:
-            data["valid"] = build("dataset", config.data.valid, "data.valid")
-    metrics = [
-        (f"evaluation.metrics[{i}]", build("metric", spec, f"evaluation.metrics[{i}]"))
-        for i, spec in enumerate(config.evaluation.metrics)
+        components.datasets = {s: build_dataset(config, registry, s, features=features) for s in data_splits(config)}
+    components.metrics = build_metrics(config, registry, features=features)
+    components.callbacks = [
+        build_component(registry, "callback", spec, path=f"trainer.callbacks[{i}]", injected={"features": features})
+        for i, spec in enumerate(config.trainer.callbacks)
     ]
-    callbacks = [
-        build("callback", spec, f"trainer.callbacks[{i}]") for i, spec in enumerate(config.trainer.callbacks)
-    ]
-    return Components(config, objective, generators, discriminators, features, data, metrics, callbacks)
+    return components
 
 
 def build_optimizer(spec: OptimizerSpec, params: list[nn.Parameter], path: str) -> torch.optim.Optimizer:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 import traceback
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from .config import config_to_yaml, load_config
 from .errors import SpeechganError
 from .plugins import ENV_STRICT, SpeechganPluginManager, get_plugin_manager, report_failures
 from .registry import KINDS, PLURALS
+from .signals import TrainingInterrupted
 
 __all__ = ["build_cli", "main"]
 
@@ -61,10 +63,19 @@ def build_cli(pm: SpeechganPluginManager) -> click.Group:
     @click.option("--resume", is_flag=True, help="Continue the run in --out from checkpoints/last.pt.")
     @click.pass_context
     def train(ctx: click.Context, config: Path, overrides: tuple[str, ...], out: Path, resume: bool) -> None:
-        """Train CONFIG (a recipe YAML) with optional dotted OVERRIDES (trainer.max_steps=200)."""
+        """Train CONFIG (a recipe YAML) with optional dotted OVERRIDES (trainer.max_steps=200).
+
+        Ctrl-C or SIGTERM: the current step finishes, checkpoints/last.pt is saved and the
+        run stops with status 130 / 143 (a second Ctrl-C aborts at once).
+        """
         from .run import train as run_train
 
-        metrics = run_train(config, out, _pm(ctx).registry, overrides=overrides, resume=resume)
+        try:
+            metrics = run_train(config, out, _pm(ctx).registry, overrides=overrides, resume=resume)
+        except TrainingInterrupted as stop:
+            if stop.checkpoint is not None:  # rank 0 reports
+                click.echo(_interrupted_report(stop, config, overrides, out), err=True)
+            ctx.exit(stop.exit_code)
         click.echo(f"run saved to {out}")
         if metrics:
             click.echo(json.dumps(metrics, indent=2))
@@ -76,9 +87,9 @@ def build_cli(pm: SpeechganPluginManager) -> click.Group:
     @click.pass_context
     def evaluate(ctx: click.Context, run_dir: Path, overrides: tuple[str, ...], checkpoint: Path | None) -> None:
         """Evaluate a trained run with its config's metrics; writes RUN_DIR/metrics.json."""
-        from .run import evaluate_run
+        from .evaluate import evaluate_run
 
-        metrics = evaluate_run(run_dir, _pm(ctx).registry, checkpoint=checkpoint, overrides=overrides)
+        metrics = evaluate_run(run_dir, registry=_pm(ctx).registry, checkpoint=checkpoint, overrides=overrides)
         click.echo(json.dumps(metrics, indent=2))
 
     @cli.command()
@@ -121,6 +132,16 @@ def build_cli(pm: SpeechganPluginManager) -> click.Group:
 
     pm.call_each("speechgan_register_commands", cli=cli)
     return cli
+
+
+def _interrupted_report(stop: TrainingInterrupted, config: Path, overrides: Sequence[str], out: Path) -> str:
+    """Where an interrupted run saved, and the command that continues it."""
+    head = f"speechgan: {stop}; saved {stop.checkpoint}"
+    if stop.step >= stop.max_steps:
+        return f"{head}\ntraining is complete; the final evaluation was skipped: speechgan evaluate {shlex.quote(str(out))}"
+    command = shlex.join(["speechgan", "train", str(config), *overrides, "--out", str(out), "--resume"])
+    launcher = f" (under torchrun, with {stop.world_size} processes as before)" if stop.world_size > 1 else ""
+    return f"{head}\nresume with{launcher}: {command}"
 
 
 def _global_flags(argv: Sequence[str]) -> tuple[bool, bool]:

@@ -25,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
+from .contracts import check_batches, check_hop, protocol_mismatch
 from .errors import ConfigError, SpeechganError
 from .registry import ComponentRef, Registry
 from .schema import OPTIMIZERS, SCHEDULERS, ComponentSpec, Config
@@ -57,6 +58,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file not found: {path}") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:  # exc.object is the file's bytes, exc.start the first bad one
+        line = exc.object.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                          f"{exc.start}); save it as UTF-8") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -97,7 +102,10 @@ def load_yaml(path: str | Path, _stack: tuple[Path, ...] = ()) -> dict[str, Any]
         raise ConfigError(f"{path}: include: must be a file name or a list of file names")
     merged: dict[str, Any] = {}
     for inc in includes:
-        base = load_yaml(path.parent / inc, (*_stack, real))
+        target = path.parent / inc
+        if not target.exists():  # name the including file too: the fix goes there
+            raise ConfigError(f"{path}: include: {inc}: file not found (looked for {target.resolve()})")
+        base = load_yaml(target, (*_stack, real))
         _replace_renamed_components(merged, base)
         merged = OmegaConf.to_container(OmegaConf.merge(merged, base))  # type: ignore[assignment]
     _replace_renamed_components(merged, data)
@@ -210,7 +218,7 @@ def as_spec(value: Any) -> ComponentSpec:
 
 
 def _check_ref(
-    where: str, ref: ComponentRef, value: Any, registry: Registry | None, injectable: set[str]
+    where: str, ref: ComponentRef, annotation: Any, value: Any, registry: Registry | None, injectable: set[str]
 ) -> tuple[Any, list[str]]:
     try:
         sub = as_spec(value)
@@ -222,6 +230,10 @@ def _check_ref(
         component = registry.get(ref.kind, sub.name)
     except SpeechganError as exc:
         return value, [f"{where}: {exc}"]
+    mismatch = protocol_mismatch(annotation, component.factory)
+    if mismatch is not None:
+        fitting = [n for n in registry.names(ref.kind) if protocol_mismatch(annotation, registry.get(ref.kind, n).factory) is None]
+        return value, [f"{where}: {ref.kind} {sub.name!r} does not fit here: {mismatch} ({', '.join(fitting) or 'none registered'})"]
     args, errors = check_component_args(where, ref.kind, sub, component.factory, injectable=injectable, registry=registry)
     return {"name": sub.name, "args": args}, errors
 
@@ -261,7 +273,7 @@ def check_component_args(
             continue
         ref = component_ref(hints.get(key))
         if ref is not None:
-            values[key], ref_errors = _check_ref(where, ref, value, registry, injectable)
+            values[key], ref_errors = _check_ref(where, ref, hints.get(key), value, registry, injectable)
             errors.extend(ref_errors)
             continue
         adapter = _adapter(hints.get(key, Any))
@@ -279,7 +291,7 @@ def check_component_args(
         ref = component_ref(hints.get(name))
         if ref is not None and name not in spec.args and isinstance(p.default, str):
             # a default that names a component must exist too
-            _, ref_errors = _check_ref(f"{path}.args.{name} (default)", ref, p.default, registry, injectable)
+            _, ref_errors = _check_ref(f"{path}.args.{name} (default)", ref, hints.get(name), p.default, registry, injectable)
             errors.extend(ref_errors)
         if p.default is not inspect.Parameter.empty or name in spec.args:
             continue
@@ -339,6 +351,8 @@ def validate_config(data: dict[str, Any], registry: Registry | None, *, source: 
         if kind == "objective":
             errors.extend(_check_objective(config, component.factory))
     errors.extend(_check_optimizers(config))
+    if not errors:  # checks between components, once each one is valid on its own
+        errors.extend(check_batches(config, registry) + check_hop(config, registry))
     if errors:
         raise ConfigError(_report(source, errors))
     return config

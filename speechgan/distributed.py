@@ -3,7 +3,9 @@
 GAN steps alternate D and G updates with parts of the graph frozen, which fights
 ``DistributedDataParallel``'s reducer; instead each rank computes its gradients and they
 are averaged with one all-reduce per module group before the optimizer step. Parameters
-start identical (broadcast from rank 0), so they stay identical.
+start identical (broadcast from rank 0), so they stay identical. What differs across ranks
+(the noise each one draws, hence its RNG state) is gathered into the checkpoint, and a
+stop request (SIGINT / SIGTERM, which may reach one rank or all) is agreed on by all.
 """
 
 from __future__ import annotations
@@ -11,12 +13,18 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
-__all__ = ["DistInfo", "init_distributed", "average_gradients", "broadcast_module", "weights_fingerprint", "gather_strings"]
+__all__ = [
+    "DistInfo", "init_distributed", "average_gradients", "broadcast_module", "weights_fingerprint",
+    "gather_objects", "max_across_ranks", "barrier",
+]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -89,9 +97,25 @@ def weights_fingerprint(module: nn.Module) -> str:
     return h.hexdigest()
 
 
-def gather_strings(value: str, info: DistInfo) -> list[str]:
+def gather_objects(value: T, info: DistInfo) -> list[T]:
+    """Every rank's ``value`` (picklable), in rank order, on every rank."""
     if not info.enabled:
         return [value]
-    out: list[str] = [""] * info.world_size
+    out: list[T] = [value] * info.world_size
     dist.all_gather_object(out, value)
     return out
+
+
+def max_across_ranks(value: int, info: DistInfo, device: torch.device) -> int:
+    """The largest ``value`` any rank holds (one all-reduce of one number)."""
+    if not info.enabled:
+        return value
+    flat = torch.tensor([value], dtype=torch.int64, device=device)
+    dist.all_reduce(flat, op=dist.ReduceOp.MAX)
+    return int(flat.item())
+
+
+def barrier(info: DistInfo) -> None:
+    """Wait until every rank gets here."""
+    if info.enabled:
+        dist.barrier()

@@ -15,6 +15,7 @@ __all__ = [
     "PluginError",
     "DataError",
     "TrainingError",
+    "InstallError",
 ]
 
 
@@ -44,3 +45,7 @@ class DataError(SpeechganError):
 
 class TrainingError(SpeechganError):
     """A run that cannot go on (too many non-finite steps, a run directory in the way...)."""
+
+
+class InstallError(SpeechganError):
+    """Installed packages that do not work together (a torch/torchaudio pair built for others)."""

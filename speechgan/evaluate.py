@@ -1,9 +1,13 @@
-"""Evaluation: what a metric sees of a run, and ``metrics.json``.
+"""Evaluation: what a metric sees of a run, ``metrics.json``, and evaluating a run directory.
 
 A metric (a registered component) is called with an :class:`EvaluationContext` and
 returns ``{name: number}``. Evaluation runs on rank 0 under ``torch.no_grad`` with the
 EMA generators where the run keeps them, with its own seeded RNG, and leaves the
 training RNG exactly as it found it (so evaluating never changes later training).
+
+:func:`evaluate_run` evaluates a trained run directory: its models come from
+:func:`speechgan.inference.load_run`, and only the metrics and the data splits they read
+are built (no optimizer, data loader, discriminator or callback).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,12 +24,15 @@ from typing import Any
 import torch
 from torch import nn
 
+from .build import build_dataset, build_metrics, data_splits
 from .checkpoint import rng_state, set_rng_state
-from .errors import SpeechganError
+from .errors import SpeechganError, TrainingError
+from .inference import load_run
 from .objective import Objective, Pair
+from .registry import Registry
 from .schema import Config
 
-__all__ = ["EvaluationContext", "run_metrics", "write_metrics", "read_metrics"]
+__all__ = ["EvaluationContext", "RunDatasets", "run_metrics", "write_metrics", "evaluate_run"]
 
 
 @dataclass
@@ -36,8 +43,7 @@ class EvaluationContext:
     run_dir: Path
     objective: Objective
     generators: nn.ModuleDict
-    discriminators: nn.ModuleDict
-    datasets: dict[str, Any]
+    datasets: Mapping[str, Any]  # split -> dataset
     features: nn.Module | None
     device: torch.device
     seed: int = 0
@@ -65,9 +71,8 @@ class EvaluationContext:
 def run_metrics(ctx: EvaluationContext, metrics: list[tuple[str, Any]]) -> dict[str, float]:
     """Every metric, each from the same seed, without touching the training RNG."""
     saved = rng_state()
-    modes = [(m, m.training) for m in (ctx.generators, ctx.discriminators)]
-    for module, _ in modes:
-        module.eval()
+    was_training = ctx.generators.training
+    ctx.generators.eval()
     results: dict[str, float] = {}
     try:
         for path, metric in metrics:
@@ -81,8 +86,7 @@ def run_metrics(ctx: EvaluationContext, metrics: list[tuple[str, Any]]) -> dict[
                     raise SpeechganError(f"{path}: metric name {name!r} is reported twice")
                 results[name] = float(value)
     finally:
-        for module, was_training in modes:
-            module.train(was_training)
+        ctx.generators.train(was_training)
         set_rng_state(saved)
     return results
 
@@ -99,5 +103,51 @@ def write_metrics(run_dir: Path, results: dict[str, float], step: int) -> Path:
     return path
 
 
-def read_metrics(run_dir: Path) -> dict[str, float]:
-    return json.loads((Path(run_dir) / "metrics.json").read_text())
+class RunDatasets(Mapping[str, Any]):
+    """The data splits a config sets, each built the first time a metric reads it.
+
+    Evaluation builds only the splits its metrics use; ``split in datasets`` builds nothing.
+    """
+
+    def __init__(self, config: Config, registry: Registry, *, features: nn.Module | None) -> None:
+        self.config, self.registry, self.features = config, registry, features
+        self.splits = data_splits(config)
+        self.built: dict[str, Any] = {}
+
+    def __getitem__(self, split: str) -> Any:
+        if split not in self.splits:
+            raise KeyError(split)
+        if split not in self.built:
+            self.built[split] = build_dataset(self.config, self.registry, split, features=self.features)
+        return self.built[split]
+
+    def __contains__(self, split: object) -> bool:
+        return split in self.splits
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.splits)
+
+    def __len__(self) -> int:
+        return len(self.splits)
+
+
+def evaluate_run(
+    run_dir: str | Path, *, registry: Registry | None = None, checkpoint: str | Path | None = None,
+    overrides: Sequence[str] = (), device: str | torch.device | None = None,
+) -> dict[str, float]:
+    """Evaluate a trained run with the metrics of its config; writes ``RUN_DIR/metrics.json``.
+
+    The generators hold their EMA weights where the run kept them, as in the evaluations
+    during training; ``device`` defaults to the run's ``trainer.device``.
+    """
+    run = load_run(run_dir, registry=registry, checkpoint=checkpoint, overrides=overrides, device=device)
+    if not run.config.evaluation.metrics:
+        raise TrainingError(f"{run.run_dir / 'config.yaml'}: evaluation.metrics is empty; nothing to evaluate")
+    ctx = EvaluationContext(
+        config=run.config, run_dir=run.run_dir, objective=run.objective, generators=run.generators,
+        datasets=RunDatasets(run.config, run.registry, features=run.features), features=run.features,
+        device=run.device, seed=run.config.seed, step=run.step,
+    )
+    results = run_metrics(ctx, build_metrics(run.config, run.registry, features=run.features))
+    write_metrics(run.run_dir, results, run.step)
+    return results

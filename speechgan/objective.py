@@ -15,6 +15,11 @@ Loss terms are named ``d/...`` (D step) and ``g/...`` (G step); the class attrib
 :attr:`Objective.terms` declares them with their default weights, which a config's
 ``loss_weights`` overrides. The total is ``sum(weight * term)`` and the same names are
 logged. A step may also return ``stats/...`` entries: logged, never weighted.
+
+Batches follow :mod:`speechgan.batches`: an objective declares the keys it reads in
+:attr:`Objective.reads`, and a config whose datasets do not yield them is refused at load.
+The helpers every family shares (:func:`mean_output`, :func:`pack`, :func:`draw_latent`)
+live here, so that no plugin imports another plugin's module.
 """
 
 from __future__ import annotations
@@ -26,10 +31,39 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-__all__ = ["Objective", "Pair", "ImageSample", "AudioSample", "FigureSample", "Batch", "State"]
+from .errors import ConfigError
+from .losses import as_output_list
 
-Batch = Any  # whatever the dataset's collate returns
+__all__ = [
+    "Objective", "Pair", "ImageSample", "AudioSample", "FigureSample", "Batch", "State",
+    "mean_output", "pack", "draw_latent",
+]
+
+Batch = dict[str, Any]  # a collated batch as speechgan.batches documents it
 State = dict[str, Any]
+
+
+def mean_output(output: Any) -> torch.Tensor:
+    """Mean D output (over sub-discriminators too), detached: logged as ``stats/...``."""
+    return torch.stack([o.detach().float().mean() for o in as_output_list(output)]).mean()
+
+
+def pack(x: torch.Tensor, k: int) -> torch.Tensor:
+    """PacGAN packing (Lin et al. 2018): (B, C, ...) -> (B/k, k*C, ...), consecutive samples together."""
+    if k == 1:
+        return x
+    b = x.shape[0]
+    if b % k:
+        raise ConfigError(f"objective.args.pack={k} must divide the batch size (got a batch of {b})")
+    return x.reshape(b // k, k * x.shape[1], *x.shape[2:])
+
+
+def draw_latent(g: nn.Module, n: int, device: torch.device) -> torch.Tensor:
+    """z ~ N(0, I) of shape (n, g.latent_dim) for a generator that declares ``latent_dim``."""
+    dim = getattr(g, "latent_dim", None)
+    if dim is None:
+        raise ConfigError(f"this objective needs a generator with a latent_dim attribute; {type(g).__name__} has none")
+    return torch.randn(n, dim, device=device)
 
 
 @dataclass
@@ -74,6 +108,8 @@ class Objective(nn.Module):
       ``generators:`` and ``discriminators:`` in the config; ``None`` accepts any names
       (a vocoder with any set of discriminators).
     * ``terms``: ``{term name: default weight}`` for every loss term it can return.
+    * ``reads``: the batch keys it reads (:mod:`speechgan.batches`), checked against the
+      datasets' declared batches when the config loads; ``None`` leaves them unchecked.
 
     Methods receive the modules as ``nn.ModuleDict``s keyed by role (``g``, ``d``), the
     global ``step`` and the current ``weights`` (term -> weight at this step): a term whose
@@ -83,6 +119,7 @@ class Objective(nn.Module):
     generator_roles: ClassVar[tuple[str, ...] | None] = ("generator",)
     discriminator_roles: ClassVar[tuple[str, ...] | None] = ("discriminator",)
     terms: ClassVar[dict[str, float]] = {}
+    reads: ClassVar[frozenset[str] | None] = None
 
     def generate(self, batch: Batch, *, g: nn.ModuleDict, step: int) -> State:
         """Run the generators on a batch; the returned state keeps the graph for the G step."""

@@ -1,4 +1,4 @@
-"""Runs: train a recipe into a run directory, resume it, evaluate it.
+"""Runs: train a recipe into a run directory, resume it.
 
 A run directory holds ``config.yaml`` (the fully resolved config), ``checkpoints/``
 (``last.pt`` and periodic ``step_N.pt``), ``tensorboard/``, ``scalars.jsonl`` and
@@ -17,14 +17,14 @@ import numpy as np
 import torch
 
 from .build import build_components
-from .checkpoint import load_checkpoint
+from .checkpoint import remove_partial_writes
 from .config import config_to_yaml, load_config
 from .distributed import init_distributed
 from .errors import TrainingError
 from .registry import Registry
 from .trainer import Trainer
 
-__all__ = ["seed_everything", "train", "evaluate_run"]
+__all__ = ["seed_everything", "train"]
 
 
 def seed_everything(seed: int, *, deterministic: bool = False) -> None:
@@ -46,7 +46,13 @@ def train(
     config_path: str | Path, out: str | Path, registry: Registry, *,
     overrides: Sequence[str] = (), resume: bool = False,
 ) -> dict[str, float]:
-    """Train ``config_path`` into ``out``; returns the final metrics."""
+    """Train ``config_path`` into ``out``; returns the final metrics.
+
+    A resumed run follows ``config_path`` (with ``overrides``) from the checkpoint's step
+    on, its learning-rate schedules included. Raises
+    :class:`~speechgan.signals.TrainingInterrupted` after saving when SIGINT or SIGTERM
+    stopped the run.
+    """
     config = load_config(config_path, overrides, registry)
     run_dir = Path(out)
     last = run_dir / "checkpoints" / "last.pt"
@@ -61,9 +67,6 @@ def train(
     components = build_components(config, registry)
     # noise differs across ranks; the weights do not (they are broadcast from rank 0)
     torch.manual_seed(config.seed + 1_000_003 * dist.rank)
-    if dist.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomic(run_dir / "config.yaml", config_to_yaml(config))
     trainer = Trainer(components, run_dir, device=device, dist=dist)
     if resume:
         trainer.resume(last)
@@ -72,33 +75,8 @@ def train(
                 f"{last} is at step {trainer.step}, already trainer.max_steps={config.trainer.max_steps}; "
                 "raise it to train further (e.g. trainer.max_steps=...)"
             )
+    if dist.is_main:  # only once the checkpoint fits: config.yaml describes what trains
+        run_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomic(run_dir / "config.yaml", config_to_yaml(config))
+        remove_partial_writes(run_dir / "checkpoints")
     return trainer.fit()
-
-
-def evaluate_run(
-    run_dir: str | Path, registry: Registry, *, checkpoint: str | Path | None = None,
-    overrides: Sequence[str] = (),
-) -> dict[str, float]:
-    """Evaluate a trained run with the metrics of its config; writes ``metrics.json``."""
-    run_dir = Path(run_dir)
-    config_path = run_dir / "config.yaml"
-    if not config_path.exists():
-        raise TrainingError(f"{run_dir} is not a run directory: it has no config.yaml")
-    config = load_config(config_path, overrides, registry)
-    if not config.evaluation.metrics:
-        raise TrainingError(f"{config_path}: evaluation.metrics is empty; nothing to evaluate")
-    _, device = init_distributed(config.trainer.device)
-    seed_everything(config.seed)
-    components = build_components(config, registry)
-    ckpt = Path(checkpoint) if checkpoint else run_dir / "checkpoints" / "last.pt"
-    state = load_checkpoint(ckpt, map_location=device)
-    trained = (state.get("features") or {}).get("fingerprint")
-    current = getattr(components.features, "fingerprint", None)
-    if trained and current and trained != current:
-        raise TrainingError(
-            f"{ckpt} was trained with front-end fingerprint {trained}, but the config now builds "
-            f"{current}; evaluate with the front-end settings the model was trained with"
-        )
-    trainer = Trainer(components, run_dir, device=device)
-    trainer.load_state_dict(state, ckpt)
-    return trainer.evaluate()

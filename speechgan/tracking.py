@@ -7,6 +7,7 @@ without one (CI, log files) the same appears as a plain line every ``log_every``
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -54,8 +55,10 @@ class Tracker:
             return
         for name, value in values.items():
             self.writer.add_scalar(name, value, step)  # type: ignore[union-attr]
+        # JSON has no NaN or Infinity: a non-finite value is null, as in metrics.json
+        finite = {k: (v if math.isfinite(v) else None) for k, v in values.items()}
         with self.jsonl.open("a") as f:
-            f.write(json.dumps({"step": step, **values}) + "\n")
+            f.write(json.dumps({"step": step, **finite}, allow_nan=False) + "\n")
 
     def progress(self, step: int, values: dict[str, float]) -> None:
         """Show speed and the main losses (totals first)."""

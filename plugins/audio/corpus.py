@@ -1,8 +1,9 @@
 """``speechgan corpus``: the offline demo corpus, CMU ARCTIC prompts read by eSpeak NG voices.
 
 No download: ``speechgan corpus synth --out data/demo`` writes four speakers x 20 sentences
-in the CMU ARCTIC layout in a few seconds (see :mod:`speechgan.data.corpus_synth`);
-``speechgan corpus voices`` lists the voice variants a ``--speakers`` spec can name.
+in the CMU ARCTIC layout in a few seconds (:mod:`.corpus_synth`, through the eSpeak NG
+binding :mod:`.espeak`); ``speechgan corpus voices`` lists the voice variants a
+``--speakers`` spec can name.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 import click
 
 from speechgan import hookimpl
-from speechgan.data import corpus_synth, espeak
+
+from . import corpus_synth, espeak
 
 __all__ = ["corpus", "speechgan_register_commands"]
 

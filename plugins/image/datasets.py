@@ -12,9 +12,9 @@
   side (8x16), labelled by the multi-hot set of digits present; the pairs are drawn from a
   seed, so the set is the same on every run.
 
-Images are float tensors (C, H, W) in [-1, 1], the range of DCGAN's tanh; items are
-``(image, label)`` with a long class index, or ``(image, label_vector)`` with a float
-multi-hot vector.
+Images are float tensors (C, H, W) in [-1, 1], the range of DCGAN's tanh; items follow the
+``LABELS`` batch contract (:mod:`speechgan.batches`): ``{"x": image, "label": label}`` with
+a long class index, or a float multi-hot vector.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
+from speechgan.batches import LABELS
 from speechgan.errors import DataError
 
 __all__ = ["DIGITS_TEST_SIZE", "digits_split", "Digits", "MultiLabelDigits", "IdxImages", "read_idx"]
@@ -68,7 +69,9 @@ def digits_split(split: Split) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class Digits(Dataset):
-    """scikit-learn's 8x8 digits (10 classes), fixed 1,347/450 split; items (image (1, S, S), label)."""
+    """scikit-learn's 8x8 digits (10 classes), fixed 1,347/450 split; items {x: image (1, S, S), label}."""
+
+    yields = LABELS  # {"x": (B, 1, S, S), "label": (B,) or (B, K)}
 
     num_classes = 10
 
@@ -79,17 +82,19 @@ class Digits(Dataset):
     def __len__(self) -> int:
         return len(self.labels)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.images[i], self.labels[i]
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {"x": self.images[i], "label": self.labels[i]}
 
 
 class MultiLabelDigits(Dataset):
-    """Pairs of digits, overlaid (8x8) or side by side (8x16); items (image, multi-hot (10,) vector).
+    """Pairs of digits, overlaid (8x8) or side by side (8x16); items {x: image, label: multi-hot (10,) vector}.
 
     The two digits of an item are drawn independently and uniformly from ``split`` with
     ``seed``; the label vector has a 1 for each digit present (one 1 when both are the
     same digit).
     """
+
+    yields = LABELS  # {"x": (B, 1, S, S), "label": (B,) or (B, K)}
 
     num_labels = 10
 
@@ -115,8 +120,8 @@ class MultiLabelDigits(Dataset):
     def __len__(self) -> int:
         return len(self.labels)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.images[i], self.labels[i]
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {"x": self.images[i], "label": self.labels[i]}
 
 
 def read_idx(path: str | Path) -> np.ndarray:
@@ -154,7 +159,9 @@ def read_idx(path: str | Path) -> np.ndarray:
 
 
 class IdxImages(Dataset):
-    """MNIST-style IDX image and label files; items (image (1, S, S) in [-1, 1], label)."""
+    """MNIST-style IDX image and label files; items {x: image (1, S, S) in [-1, 1], label}."""
+
+    yields = LABELS  # {"x": (B, 1, S, S), "label": (B,) or (B, K)}
 
     def __init__(self, images: str, labels: str, image_size: ImageSize | None = None, limit: int | None = None) -> None:
         pixels, targets = read_idx(images), read_idx(labels)
@@ -180,5 +187,5 @@ class IdxImages(Dataset):
     def __len__(self) -> int:
         return len(self.labels)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.images[i], self.labels[i]
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {"x": self.images[i], "label": self.labels[i]}

@@ -64,12 +64,12 @@ def dataset_arrays(ctx: Any, split: str, metric: str) -> tuple[torch.Tensor, tor
         )
     dataset = ctx.datasets[split]
     items = [dataset[i] for i in range(len(dataset))]
-    if not items or not all(isinstance(item, (tuple, list)) and len(item) == 2 for item in items):
-        raise SpeechganError(f"metric {metric!r}: data.{split} must hold (image, label) items, and at least one")
-    images = torch.stack([torch.as_tensor(x) for x, _ in items]).float()
+    if not items or not all(isinstance(item, dict) and {"x", "label"} <= item.keys() for item in items):
+        raise SpeechganError(f"metric {metric!r}: data.{split} must hold {{x: image, label: ...}} items, and at least one")
+    images = torch.stack([torch.as_tensor(item["x"]) for item in items]).float()
     if images.dim() != 4:
         raise SpeechganError(f"metric {metric!r}: data.{split} images must be (C, H, W), got {tuple(images.shape[1:])}")
-    return images, torch.stack([torch.as_tensor(y) for _, y in items])
+    return images, torch.stack([torch.as_tensor(item["label"]) for item in items])
 
 
 def generated_images(ctx: Any, n: int, metric: str, batch_size: int = 1000) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """Conditional image GANs and a GAN-trained multi-label classifier.
 
 * ``cgan``: conditional GAN (Mirza & Osindero 2014, "Conditional Generative Adversarial
-  Nets"): G(z, y) and D(x, y). Real pairs come from the batch (items ``(image, label)``);
+  Nets"): G(z, y) and D(x, y). Real pairs come from a ``LABELS`` batch (``x``, ``label``);
   fakes get labels drawn uniformly. D is conditioned by concatenation or by projection
   (Miyato & Koyama 2018): see :class:`~speechgan_plugins.image.models.DCGANDiscriminator`.
   Terms ``d/adv``, ``g/adv`` and, optional, R1 on real pairs (``d/r1``, weight gamma/2).
@@ -32,23 +32,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speechgan.batches import LABELS
 from speechgan.errors import ConfigError, DataError
 from speechgan.losses import AdversarialCriterion, r1_penalty
-from speechgan.objective import ImageSample, Objective
+from speechgan.objective import ImageSample, Objective, draw_latent, mean_output
 from speechgan.registry import ComponentRef
-from speechgan_plugins.objectives.gan import GAN, mean_output
 
 __all__ = ["ConditionalGAN", "ACGAN", "ImageToLabel", "labelled", "binary_cross_entropy"]
 
 
-def labelled(batch: Any, objective: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """The (images, labels) of a batch of ``(image, label)`` items."""
-    if isinstance(batch, (list, tuple)) and len(batch) == 2 and all(isinstance(b, torch.Tensor) for b in batch):
-        return batch[0], batch[1]
-    raise ConfigError(
-        f"objective {objective!r} needs a dataset whose items are (image, label) pairs "
-        f"(digits, idx_images, multilabel_digits); got a batch of type {type(batch).__name__}"
-    )
+def labelled(batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The images (B, C, H, W) and labels (B,) or (B, K) of a ``LABELS`` batch."""
+    return batch["x"], batch["label"]
 
 
 def binary_cross_entropy(probs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -78,6 +73,7 @@ class ConditionalGAN(Objective):
     generator_roles = ("generator",)
     discriminator_roles = ("discriminator",)
     terms = {"d/adv": 1.0, "d/r1": 0.0, "g/adv": 1.0}
+    reads = LABELS.keys
 
     def __init__(
         self,
@@ -95,21 +91,21 @@ class ConditionalGAN(Objective):
         """Images (n, C, H, W) in [-1, 1] of the classes ``labels`` (n,) long."""
         gen = g["generator"]
         _check_classes(gen, "generator", self.num_classes, self.name)
-        return gen(GAN.latent(gen, labels.shape[0], device), labels.to(device))
+        return gen(draw_latent(gen, labels.shape[0], device), labels.to(device))
 
     def sample(self, *, g: nn.ModuleDict, n: int, device: torch.device) -> torch.Tensor:
         """``n`` images, classes balanced: labels ``arange(n) % num_classes``."""
         return self.sample_conditional(g=g, labels=torch.arange(n, device=device) % self.num_classes, device=device)
 
     def samples(self, *, g: nn.ModuleDict, batch: Any, step: int) -> dict[str, Any]:
-        device = labelled(batch, self.name)[0].device
+        device = labelled(batch)[0].device
         labels = torch.arange(self.num_classes, device=device).repeat_interleave(8)  # 8 of each class, in order
         return {"fake": ImageSample(self.sample_conditional(g=g, labels=labels, device=device).float().cpu(), normalize=True)}
 
     # -- training ---------------------------------------------------------------------
 
     def generate(self, batch: Any, *, g: nn.ModuleDict, step: int) -> dict[str, Any]:
-        real, _ = labelled(batch, self.name)
+        real, _ = labelled(batch)
         labels = torch.randint(self.num_classes, (real.shape[0],), device=real.device)  # (B,) uniform
         return {"fake": self.sample_conditional(g=g, labels=labels, device=real.device), "labels": labels}
 
@@ -125,7 +121,7 @@ class ConditionalGAN(Objective):
 
     def discriminator_terms(self, batch: Any, state: dict[str, Any], *, g: nn.ModuleDict, d: nn.ModuleDict, step: int,
                             weights: Mapping[str, float]) -> dict[str, torch.Tensor]:
-        real, real_labels = labelled(batch, self.name)
+        real, real_labels = labelled(batch)
         if weights.get("d/r1", 0.0):
             real = real.detach().requires_grad_(True)
         real_out, real_cls = self.judge(d, real, real_labels)
@@ -175,6 +171,7 @@ class ImageToLabel(Objective):
     generator_roles = ("generator",)
     discriminator_roles = ("discriminator",)
     terms = {"d/adv": 1.0, "g/adv": 1.0, "g/sup": 1.0}
+    reads = LABELS.keys
 
     def __init__(
         self,
@@ -187,7 +184,7 @@ class ImageToLabel(Objective):
         self.num_labels, self.criterion = num_labels, criterion
 
     def _batch(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        images, vectors = labelled(batch, "image_to_label")
+        images, vectors = labelled(batch)
         if vectors.dim() != 2 or vectors.shape[1] != self.num_labels:
             raise DataError(
                 f"objective 'image_to_label' expects label vectors (B, {self.num_labels}) (num_labels), "

@@ -9,7 +9,7 @@
 * :func:`latent_arithmetic`: ``mean(a) - mean(b) + mean(c)`` of groups of latent vectors,
   DCGAN's vector arithmetic (Radford et al. 2016, Figure 7, averaging three exemplars each).
 * ``speechgan image grid`` / ``speechgan image interpolate``: the same for a run directory,
-  with the EMA generator weights where the run keeps them.
+  loaded by :func:`speechgan.inference.load_run` (EMA generator weights where the run keeps them).
 
 Generators follow the DCGAN generator's convention: a ``latent_dim`` attribute, z drawn
 from N(0, I), called as ``G(z)``, or ``G(z, labels)`` when ``num_classes`` > 0.
@@ -17,7 +17,6 @@ from N(0, I), called as ``G(z)``, or ``G(z, labels)`` when ``num_classes`` > 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from speechgan.build import build_components
-from speechgan.checkpoint import load_checkpoint
-from speechgan.config import load_config
-from speechgan.errors import SpeechganError, TrainingError
-from speechgan.objective import Objective
+from speechgan.errors import SpeechganError
+from speechgan.inference import load_run
 from speechgan.registry import Registry
 
 __all__ = [
@@ -41,8 +37,6 @@ __all__ = [
     "decode",
     "class_rows",
     "interpolation_rows",
-    "LoadedRun",
-    "load_run",
     "image",
 ]
 
@@ -157,69 +151,11 @@ def interpolation_rows(
     return decode(generator, z, labels)
 
 
-# -- runs ------------------------------------------------------------------------------------
-
-
-@dataclass
-class LoadedRun:
-    """A run's objective and generators (in evaluation mode, trained weights loaded)."""
-
-    config: Any
-    objective: Objective
-    generators: nn.ModuleDict
-    checkpoint: Path
-    used_ema: bool
-
-
-def _generator_state(state: dict[str, Any], generators: nn.ModuleDict) -> tuple[dict[str, Any], bool]:
-    """``generators`` state of a checkpoint, each role's EMA weights in place of its live ones
-    where the EMA has averaged at least once (an ``AveragedModel`` state: ``module.`` keys
-    and ``n_averaged``; before its first update it still holds the initial weights)."""
-    weights = dict(state["generators"])
-    used_ema = False
-    for role, averaged in (state.get("ema") or {}).items():
-        if role not in generators or int(averaged.get("n_averaged", 0)) == 0:
-            continue
-        weights = {k: v for k, v in weights.items() if not k.startswith(f"{role}.")}
-        weights |= {f"{role}.{k[len('module.'):]}": v for k, v in averaged.items() if k.startswith("module.")}
-        used_ema = True
-    return weights, used_ema
-
-
-def load_run(
-    run_dir: str | Path, registry: Registry, *, checkpoint: str | Path | None = None, device: str = "cpu"
-) -> LoadedRun:
-    """Build the run's objective and generators from ``RUN_DIR/config.yaml`` and load the weights
-    of ``checkpoint`` (default ``RUN_DIR/checkpoints/last.pt``), EMA weights preferred."""
-    run_dir = Path(run_dir)
-    config_path = run_dir / "config.yaml"
-    if not config_path.exists():
-        raise TrainingError(f"{run_dir} is not a run directory: it has no config.yaml")
-    config = load_config(config_path, registry=registry)
-    components = build_components(config, registry, datasets=False)
-    ckpt = Path(checkpoint) if checkpoint else run_dir / "checkpoints" / "last.pt"
-    state = load_checkpoint(ckpt, map_location=device)
-    generators = components.generators
-    try:
-        weights, used_ema = _generator_state(state, generators)
-        generators.load_state_dict(weights)
-    except (KeyError, RuntimeError) as exc:
-        raise TrainingError(
-            f"{ckpt}: does not fit the configured generators ({type(exc).__name__}: {str(exc)[:300]})"
-        ) from None
-    objective = components.objective.to(device)
-    return LoadedRun(config, objective, generators.to(device).eval(), ckpt, used_ema)
-
-
 # -- command line ----------------------------------------------------------------------------
 
 
 def _registry() -> Registry:
     return click.get_current_context().find_root().obj.registry
-
-
-def _weights(run: LoadedRun) -> str:
-    return f"{run.checkpoint}{' (EMA)' if run.used_ema else ''}"
 
 
 _run_dir = click.argument("run_dir", type=click.Path(path_type=Path))
@@ -252,8 +188,8 @@ def grid(
     run_dir: Path, out: Path, per_row: int, num: int, checkpoint: Path | None, seed: int, scale: int, device: str
 ) -> None:
     """Save a grid of samples of RUN_DIR to --out: one row per class for cgan/acgan."""
-    run = load_run(run_dir, _registry(), checkpoint=checkpoint, device=device)
-    dev = torch.device(device)
+    run = load_run(run_dir, registry=_registry(), checkpoint=checkpoint, device=device)
+    dev = run.device
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []), torch.no_grad():
         torch.manual_seed(seed)
         if hasattr(run.objective, "sample_conditional") and hasattr(run.objective, "num_classes"):
@@ -261,7 +197,7 @@ def grid(
         else:
             images = run.objective.sample(g=run.generators, n=num, device=dev)
     save_image_grid(images, out, per_row, scale=scale)
-    click.echo(f"wrote {len(images)} samples of {_weights(run)} to {out}")
+    click.echo(f"wrote {len(images)} samples of {run.weights} to {out}")
 
 
 @image.command()
@@ -279,12 +215,12 @@ def interpolate(
     scale: int, device: str,
 ) -> None:
     """Save latent interpolations of RUN_DIR's generator to --out, one per row."""
-    run = load_run(run_dir, _registry(), checkpoint=checkpoint, device=device)
+    run = load_run(run_dir, registry=_registry(), checkpoint=checkpoint, device=device)
     if len(run.generators) != 1:
         raise SpeechganError(
             f"{run_dir}: interpolation needs a run with one generator; it has {', '.join(run.generators)}"
         )
     (generator,) = run.generators.values()
-    images = interpolation_rows(generator, rows, steps, spherical=spherical, device=torch.device(device), seed=seed)
+    images = interpolation_rows(generator, rows, steps, spherical=spherical, device=run.device, seed=seed)
     save_image_grid(images, out, steps, scale=scale)
-    click.echo(f"wrote {rows} interpolations of {steps} steps of {_weights(run)} to {out}")
+    click.echo(f"wrote {rows} interpolations of {steps} steps of {run.weights} to {out}")

@@ -4,8 +4,9 @@ Two generators map domain A to B (``a2b``) and back (``b2a``); two discriminator
 each domain (``a``, ``b``). Terms: adversarial (``g/adv``, ``d/adv``), cycle consistency
 L1 (``g/cycle``, lambda 10) and identity-mapping L1 (``g/identity``, 5). CycleGAN-VC keeps
 the identity loss for the first 10^4 iterations only: in a config,
-``loss_weights: {g/identity: {value: 5.0, stop: 10000}}``. Batches are ``{"a": x_a, "b": x_b}``
-drawn independently from the two domains (unpaired).
+``loss_weights: {g/identity: {value: 5.0, stop: 10000}}``. Batches are ``UNPAIRED``
+(:mod:`speechgan.batches`): a features batch per domain, drawn independently; the
+generators translate the features ``a.features`` (B, C, N) <-> ``b.features``.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ import torch
 from torch import nn
 
 from speechgan.losses import AdversarialCriterion, cycle_consistency_loss, identity_loss
-from speechgan.objective import Objective
+from speechgan.objective import Objective, mean_output
 from speechgan.registry import ComponentRef
-
-from .gan import mean_output
 
 __all__ = ["CycleGAN"]
 
@@ -31,6 +30,7 @@ class CycleGAN(Objective):
     generator_roles = ("a2b", "b2a")
     discriminator_roles = ("a", "b")
     terms = {"d/adv": 1.0, "g/adv": 1.0, "g/cycle": 10.0, "g/identity": 5.0}
+    reads = frozenset({"a.features", "b.features"})  # of an UNPAIRED batch (speechgan.batches)
 
     def __init__(
         self,
@@ -39,14 +39,20 @@ class CycleGAN(Objective):
         super().__init__()
         self.criterion = criterion
 
-    def generate(self, batch: dict[str, torch.Tensor], *, g: nn.ModuleDict, step: int) -> dict[str, Any]:
-        a, b = batch["a"], batch["b"]
+    @staticmethod
+    def domains(batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The real features of domains A and B: (B, C, N) each."""
+        return batch["a"]["features"], batch["b"]["features"]
+
+    def generate(self, batch: dict[str, Any], *, g: nn.ModuleDict, step: int) -> dict[str, Any]:
+        a, b = self.domains(batch)
         fake_b, fake_a = g["a2b"](a), g["b2a"](b)
         return {"fake_a": fake_a, "fake_b": fake_b}
 
     def discriminator_terms(self, batch: Any, state: dict[str, Any], *, g: nn.ModuleDict, d: nn.ModuleDict, step: int,
                             weights: Mapping[str, float]) -> dict[str, torch.Tensor]:
-        real_a, real_b = d["a"](batch["a"]), d["b"](batch["b"])
+        a, b = self.domains(batch)
+        real_a, real_b = d["a"](a), d["b"](b)
         fake_a, fake_b = d["a"](state["fake_a"].detach()), d["b"](state["fake_b"].detach())
         loss = self.criterion.discriminator_loss(real_a, fake_a) + self.criterion.discriminator_loss(real_b, fake_b)
         return {
@@ -57,7 +63,7 @@ class CycleGAN(Objective):
 
     def generator_terms(self, batch: Any, state: dict[str, Any], *, g: nn.ModuleDict, d: nn.ModuleDict, step: int,
                         weights: Mapping[str, float]) -> dict[str, torch.Tensor]:
-        a, b, fake_a, fake_b = batch["a"], batch["b"], state["fake_a"], state["fake_b"]
+        (a, b), fake_a, fake_b = self.domains(batch), state["fake_a"], state["fake_b"]
         terms = {
             "g/adv": self.criterion.generator_loss(d["b"](fake_b)) + self.criterion.generator_loss(d["a"](fake_a)),
             "g/cycle": cycle_consistency_loss(a, g["b2a"](fake_b)) + cycle_consistency_loss(b, g["a2b"](fake_a)),

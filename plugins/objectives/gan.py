@@ -16,38 +16,13 @@ from typing import Annotated, Any
 import torch
 from torch import nn
 
+from speechgan.batches import SAMPLES
 from speechgan.errors import ConfigError
-from speechgan.losses import AdversarialCriterion, InstanceNoise, TopK, as_output_list, gradient_penalty, r1_penalty
-from speechgan.objective import FigureSample, ImageSample, Objective
+from speechgan.losses import AdversarialCriterion, InstanceNoise, TopK, gradient_penalty, r1_penalty
+from speechgan.objective import FigureSample, ImageSample, Objective, draw_latent, mean_output, pack
 from speechgan.registry import ComponentRef
 
-__all__ = ["GAN", "real_samples", "pack", "mean_output"]
-
-
-def mean_output(output: Any) -> torch.Tensor:
-    """Mean D output (over sub-discriminators too), detached: logged as ``stats/...``."""
-    return torch.stack([o.detach().float().mean() for o in as_output_list(output)]).mean()
-
-
-def real_samples(batch: Any) -> torch.Tensor:
-    """The real data of a batch: the tensor itself, its first element, or ``batch['x']``."""
-    if isinstance(batch, torch.Tensor):
-        return batch
-    if isinstance(batch, (list, tuple)):
-        return batch[0]
-    if isinstance(batch, dict) and "x" in batch:
-        return batch["x"]
-    raise TypeError(f"cannot find the real samples in a batch of type {type(batch).__name__}")
-
-
-def pack(x: torch.Tensor, k: int) -> torch.Tensor:
-    """PacGAN packing: (B, C, ...) -> (B/k, k*C, ...), consecutive samples together."""
-    if k == 1:
-        return x
-    b = x.shape[0]
-    if b % k:
-        raise ConfigError(f"objective.args.pack={k} must divide the batch size (got a batch of {b})")
-    return x.reshape(b // k, k * x.shape[1], *x.shape[2:])
+__all__ = ["GAN"]
 
 
 class GAN(Objective):
@@ -56,6 +31,7 @@ class GAN(Objective):
     generator_roles = ("generator",)
     discriminator_roles = ("discriminator",)
     terms = {"d/adv": 1.0, "d/gp": 0.0, "d/r1": 0.0, "g/adv": 1.0}
+    reads = SAMPLES.keys  # {"x": (B, ...)}
 
     def __init__(
         self,
@@ -69,16 +45,9 @@ class GAN(Objective):
             raise ConfigError(f"objective.args.pack must be >= 1, got {pack}")
         self.criterion, self.pack, self.noise, self.top_k = criterion, pack, instance_noise, top_k
 
-    @staticmethod
-    def latent(g: nn.Module, n: int, device: torch.device) -> torch.Tensor:
-        dim = getattr(g, "latent_dim", None)
-        if dim is None:
-            raise ConfigError(f"the GAN objective needs a generator with a latent_dim attribute; {type(g).__name__} has none")
-        return torch.randn(n, dim, device=device)
-
     def generate(self, batch: Any, *, g: nn.ModuleDict, step: int) -> dict[str, Any]:
-        real = real_samples(batch)
-        return {"fake": g["generator"](self.latent(g["generator"], real.shape[0], real.device))}
+        real = batch["x"]
+        return {"fake": g["generator"](draw_latent(g["generator"], real.shape[0], real.device))}
 
     def _d(self, d: nn.Module, x: torch.Tensor, step: int) -> Any:
         if self.noise is not None:
@@ -88,7 +57,7 @@ class GAN(Objective):
     def discriminator_terms(self, batch: Any, state: dict[str, Any], *, g: nn.ModuleDict, d: nn.ModuleDict, step: int,
                             weights: Mapping[str, float]) -> dict[str, torch.Tensor]:
         disc, fake = d["discriminator"], state["fake"].detach()
-        real = real_samples(batch)
+        real = batch["x"]
         if weights.get("d/r1", 0.0):
             real = real.detach().requires_grad_(True)
         real_out, fake_out = self._d(disc, real, step), self._d(disc, fake, step)
@@ -111,10 +80,10 @@ class GAN(Objective):
         return {"g/adv": self.criterion.generator_loss(out)}
 
     def sample(self, *, g: nn.ModuleDict, n: int, device: torch.device) -> torch.Tensor:
-        return g["generator"](self.latent(g["generator"], n, device))
+        return g["generator"](draw_latent(g["generator"], n, device))
 
     def samples(self, *, g: nn.ModuleDict, batch: Any, step: int) -> dict[str, Any]:
-        real = real_samples(batch)
+        real = batch["x"]
         fake = self.sample(g=g, n=min(256, real.shape[0] * 4), device=real.device).float().cpu()
         if fake.dim() == 4:  # images (N, C, H, W) in [-1, 1]
             return {"fake": ImageSample(fake[:64], normalize=True)}

@@ -17,10 +17,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from speechgan.losses import AdversarialCriterion, feature_matching_loss
-from speechgan.objective import AudioSample, Objective, Pair
+from speechgan.objective import AudioSample, Objective, Pair, mean_output
 from speechgan.registry import ComponentRef
-
-from .gan import mean_output
 
 __all__ = ["Vocoder"]
 
@@ -31,6 +29,7 @@ class Vocoder(Objective):
     generator_roles = ("generator",)
     discriminator_roles = None  # any set of discriminators, e.g. {mpd, msd}
     terms = {"d/adv": 1.0, "g/adv": 1.0, "g/fm": 2.0, "g/mel": 45.0}
+    reads = frozenset({"wave", "features"})  # of a FEATURES batch (speechgan.batches)
 
     def __init__(
         self,

@@ -6,8 +6,9 @@ downmix, trim, normalize), :mod:`.corpora` (corpus layouts -> :class:`Utterance`
 unpaired domains), :mod:`.cache` (features computed once, in parallel) and :mod:`.policy`
 (fail at, or skip and report, bad files).
 
-Names are imported lazily (PEP 562), so light modules such as :mod:`.corpus_synth` do not
-pay for torch and librosa unless they use them.
+Names are imported lazily (PEP 562), so a light module such as :mod:`.policy` does not pay
+for torch and librosa. The offline demo corpus (eSpeak NG voices reading the CMU ARCTIC
+prompts) is the ``corpus`` plugin's: :mod:`speechgan_plugins.audio.corpus_synth`.
 """
 
 from importlib import import_module

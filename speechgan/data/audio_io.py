@@ -12,6 +12,11 @@
   sine reads -3.01 dBFS), and never lets the peak exceed 1.0: a very peaky clip ends
   below the target rather than clipped.
 
+A file cut short (an interrupted copy or download) is found without decoding all of it:
+``audio_info(path, check_end=True)`` decodes the last sample the header declares (a
+truncated FLAC cannot seek there) and compares a WAV's declared data size with the bytes
+present (libsndfile silently reads a truncated WAV as a shorter one).
+
 Every function returns float32 mono in [-1, 1]. A problem with a file raises
 :class:`~speechgan.data.policy.BadFile`, a ``DataError`` whose message begins with the path.
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -53,6 +59,9 @@ AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".ogg")
 Normalize = Literal["none", "peak", "rms"]
 # Only floating-point files can hold NaN or Inf, so only these are decoded when scanning.
 _FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE"})
+# A RIFF data chunk of size 2**32 - 1 was written by a streaming tool that did not know
+# the length: such a file is not truncated, its header just does not say.
+_UNKNOWN_RIFF_SIZE = 0xFFFFFFFF
 
 
 @dataclass(frozen=True)
@@ -72,16 +81,57 @@ def _unreadable(path: Path, exc: Exception) -> BadFile:
     )
 
 
-def audio_info(path: str | Path) -> AudioInfo:
-    """The header of ``path`` (fast: nothing is decoded)."""
+def _check_wav_size(path: Path) -> None:
+    """Raise :class:`BadFile` if the ``data`` chunk of a RIFF/WAVE file ends past the file's end."""
+    size = path.stat().st_size
+    with path.open("rb") as file:
+        riff = file.read(12)
+        if len(riff) < 12 or riff[:4] != b"RIFF" or riff[8:] != b"WAVE":
+            return  # RF64 and friends: left to libsndfile
+        while len(header := file.read(8)) == 8:  # a chunk: 4-byte id, little-endian uint32 size
+            chunk, declared = header[:4], struct.unpack("<I", header[4:])[0]
+            if chunk == b"data":
+                present = size - file.tell()
+                if present < declared and declared != _UNKNOWN_RIFF_SIZE:
+                    raise BadFile(path, f"truncated: the WAV header declares {declared} bytes of samples but the "
+                                        f"file holds {present}; copy or export the file again")
+                return
+            file.seek(declared + (declared & 1), 1)  # chunks are padded to an even size
+
+
+def _check_end(path: Path, file: sf.SoundFile) -> None:
+    """Raise :class:`BadFile` unless ``file`` holds every sample its header declares."""
+    if file.format == "WAV":
+        _check_wav_size(path)
+    try:
+        # Seeking to the last sample makes FLAC and OGG decode the block that holds it.
+        file.seek(file.frames - 1)
+        detail = None if len(file.read(1, dtype="float32", always_2d=True)) == 1 else "nothing was read"
+    except (sf.SoundFileError, RuntimeError) as exc:
+        detail = getattr(exc, "error_string", None) or str(exc)
+    if detail is not None:
+        raise BadFile(path, f"truncated or corrupt: the header declares {file.frames} samples but the last one "
+                            f"does not decode ({detail}); copy or export the file again")
+
+
+def audio_info(path: str | Path, *, check_end: bool = False) -> AudioInfo:
+    """The header of ``path``; with ``check_end``, also proof that no sample is missing.
+
+    Nothing is decoded, except with ``check_end`` the last sample: a file cut short (an
+    interrupted copy) fails there. A WAV's ``data`` chunk size is compared with the bytes
+    present too, since libsndfile reads a truncated WAV as a shorter, valid one.
+    """
     path = Path(path)
     if not path.is_file():
         raise BadFile(path, "file not found")
     try:
-        info = sf.info(str(path))
+        with sf.SoundFile(str(path)) as file:
+            info = AudioInfo(int(file.frames), int(file.samplerate), int(file.channels), str(file.subtype))
+            if check_end and info.frames:
+                _check_end(path, file)
     except (sf.SoundFileError, RuntimeError) as exc:
         raise _unreadable(path, exc) from None
-    return AudioInfo(int(info.frames), int(info.samplerate), int(info.channels), str(info.subtype))
+    return info
 
 
 def downmix(wave: np.ndarray) -> np.ndarray:
@@ -200,12 +250,13 @@ class AudioLoader:
     def probe(self, path: str | Path, *, exact: bool = False) -> int:
         """Check ``path`` and return its length in samples after loading.
 
-        Reads the header only, except for floating-point files (which may hold NaN or Inf)
-        and, with ``exact`` and trimming on, files whose trimmed length is needed: those are
-        decoded. Otherwise the length is the one before trimming.
+        Reads the header and the last sample (:func:`audio_info` with ``check_end``), except for
+        floating-point files (which may hold NaN or Inf) and, with ``exact`` and trimming on,
+        files whose trimmed length is needed: those are decoded whole. Otherwise the length
+        is the one before trimming.
         """
         path = Path(path)
-        info = audio_info(path)
+        info = audio_info(path, check_end=True)
         if info.frames == 0:
             raise BadFile(path, "empty file (0 samples)")
         self._check_rate(path, info.sample_rate)

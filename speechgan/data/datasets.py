@@ -1,8 +1,11 @@
 """Speech datasets: random fixed-length segments or whole utterances, with optional features.
 
-:class:`AudioDataset` scans every file when it is built (headers only, except where a
-check needs the samples; see :meth:`AudioLoader.probe`), so bad files are found before
-training starts and handled by the ``on_error`` policy.
+:class:`AudioDataset` scans every file when it is built (the header and the last sample,
+except where a check needs every sample; see :meth:`AudioLoader.probe`), so bad files,
+truncated ones included, are found before training starts and handled by the ``on_error``
+policy. A file that passed the scan but fails to load during training (it changed since)
+follows the policy too: ``"fail"`` raises the :class:`BadFile`, ``"skip"`` warns once and
+returns the next item that loads in its place.
 
 Segments follow the GAN vocoder recipe (random fixed-length crops of each utterance,
 as in HiFi-GAN, Kong et al. 2020, and WaveGAN's fixed-length slices, Donahue et al.
@@ -10,9 +13,9 @@ as in HiFi-GAN, Kong et al. 2020, and WaveGAN's fixed-length slices, Donahue et 
 reproducible. A clip shorter than the segment is right-padded with zeros (``"zeros"``),
 mirrored (``"reflect"``), or rejected when the dataset is built (``"none"``).
 
-Items are waveform tensors ``(T,)``; with a front-end they are dicts
-``{"wave": (T,), "features": (C, N), "speaker": int, "id": str}``. A segment's offset
-is then a multiple of the hop and its features are the first ``segment_length // hop``
+Items follow the ``WAVEFORM`` batch contract of :mod:`speechgan.batches`,
+``{"wave": (T,), "speaker": int, "id": str}``, and ``FEATURES`` with a front-end, which
+adds ``"features": (C, N)``. A segment's offset is then a multiple of the hop and its features are the first ``segment_length // hop``
 frames of the front-end's output (read from the cache when one is given, computed on the
 segment otherwise). :class:`UnpairedDataset` pairs two domains at random for
 CycleGAN-VC (Kaneko & Kameoka, 2018).
@@ -53,15 +56,12 @@ def _pad_last(tensors: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tens
     return out, lengths
 
 
-def collate_padded(items: Sequence[torch.Tensor | dict[str, Any]]) -> dict[str, Any]:
+def collate_padded(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """A batch of whole utterances, zero-padded, with their lengths.
 
-    Wave items give ``{"wave": (B, T_max), "lengths": (B,)}``; dict items add
-    ``"features": (B, C, N_max)``, ``"feature_lengths"``, ``"speaker": (B,)`` and ``"id"``.
+    ``{"wave": (B, T_max), "lengths": (B,), "speaker": (B,), "id": [...]}``; items with
+    features add ``"features": (B, C, N_max)`` and ``"feature_lengths"``.
     """
-    if isinstance(items[0], torch.Tensor):
-        wave, lengths = _pad_last(items)  # type: ignore[arg-type]
-        return {"wave": wave, "lengths": lengths}
     wave, lengths = _pad_last([item["wave"] for item in items])  # type: ignore[index]
     batch: dict[str, Any] = {"wave": wave, "lengths": lengths}
     if "features" in items[0]:
@@ -212,7 +212,35 @@ class AudioDataset(Dataset):
                 return segment, torch.from_numpy(np.ascontiguousarray(cached))
         return segment, self._features_of(segment)[..., :frames]
 
-    def __getitem__(self, index: int) -> torch.Tensor | dict[str, Any]:
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        """Item ``index``; a file that no longer loads follows the ``on_error`` policy.
+
+        Under ``"skip"`` the next item that loads takes its place (``index + 1``,
+        ``index + 2``, ... wrapping round), exactly as that item would be returned, so
+        batch shapes hold and the substitute depends only on the index and the files: the
+        same in every DataLoader worker and after a resume.
+        """
+        for offset in range(len(self.utterances)):
+            candidate = (index + offset) % len(self.utterances)
+            try:
+                return self._item(candidate)
+            except BadFile as error:
+                self._lost(error)
+        raise DataError(f"no file of the dataset loads any more; {self.skipped.summary()}")
+
+    def _lost(self, error: BadFile) -> None:
+        """A file that passed the scan but fails to load now: raise (``"fail"``) or warn once and skip.
+
+        The warning and the skip report are per process: each DataLoader worker (a new one
+        every epoch) warns in its own log, and only with ``num_workers=0`` is the file
+        counted in the report of the dataset the trainer holds.
+        """
+        if error.path in self.skipped.paths:  # warned already
+            return
+        self._policy.handle(error)  # raises under on_error="fail"
+        logger.warning("%s; on_error='skip': the next item is used in its place", error)
+
+    def _item(self, index: int) -> dict[str, Any]:
         utt = self.utterances[index]
         wave = self.loader.load(utt.path)  # (T,)
         if self.segment_length is not None:
@@ -223,12 +251,16 @@ class AudioDataset(Dataset):
             feats = torch.from_numpy(self.cache.load(utt))
         else:
             feats = self._features_of(wave)
-        wave_t = torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32))
-        if self.features is None:
-            return wave_t
-        return {"wave": wave_t, "features": feats, "speaker": self.speaker_to_index[utt.speaker], "id": utt.id}
+        item: dict[str, Any] = {
+            "wave": torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32)),
+            "speaker": self.speaker_to_index[utt.speaker],
+            "id": utt.id,
+        }
+        if feats is not None:
+            item["features"] = feats
+        return item
 
-    def collate(self, items: Sequence[torch.Tensor | dict[str, Any]]) -> Any:
+    def collate(self, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
         """Stack fixed-length segments; pad whole utterances (:func:`collate_padded`)."""
         return default_collate(list(items)) if self.segment_length is not None else collate_padded(items)
 

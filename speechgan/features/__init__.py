@@ -1,4 +1,8 @@
-"""Feature front-ends: reusable ``nn.Module``s from waveform to features."""
+"""Feature front-ends: reusable ``nn.Module``s from waveform to features.
+
+They reach ``torchaudio.functional`` through :mod:`speechgan._torchaudio`, which checks once
+that the installed torchaudio works with the installed torch.
+"""
 
 from .base import FrontEnd
 from .mel import LogMelSpectrogram

@@ -9,6 +9,12 @@ on the Slaney mel filterbank with Slaney area normalisation (librosa's default,
 ``htk=False, norm='slaney'``; Slaney 1998, "Auditory Toolbox", Tech. Rep. 1998-010);
 ``log(clamp(mel, min=1e-5))``.
 
+The filterbank is built here, in float64, rather than by ``torchaudio.functional.melscale_fbanks``
+(``norm="slaney", mel_scale="slaney"``): that one places the FFT bins on
+``linspace(0, sample_rate // 2)``, which is wrong at odd rates (at 11025 Hz, 0.27 % of the
+largest weight off librosa's and the log-mel 0.05 off), and computes in float32 (3e-6 of the
+largest weight off at even rates, against 2e-16 here).
+
 MelGAN (Kumar et al. 2019, ``Audio2Mel`` in melgan-neurips) differs only by arguments:
 ``fmax=None`` (sample_rate / 2), ``magnitude_eps=0.0`` and ``log_base="10"``.
 """

@@ -11,7 +11,11 @@ Fourier transform") with the momentum of the fast variant (Perraudin, Balazs & S
 2013, "A fast Griffin-Lim algorithm"): alternate between the magnitude constraint and the set
 of consistent STFTs, extrapolating the phase estimate by ``momentum`` (0.99 as in the paper
 and ``torchaudio.functional.griffinlim``). The overlap-add inverse STFT divides by the summed
-squared window, like ``torch.istft``, but works with any padding.
+squared window, like ``torch.istft``, but works with any padding. ``torchaudio``'s
+``griffinlim`` does not serve here: it frames with ``center=True`` only (not HiFi-GAN's
+``(n_fft - hop_length) // 2`` padding, nor ``center=False``) and draws its initial phase from
+torch's global random generator; this one seeds a generator of its own, so an inverse is
+reproducible and leaves the training's random state alone.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError, DataError
-from .base import FrontEnd
+from .base import FrontEnd, passes_args_to
 from .waveform import as_batch, restore_batch
 
 __all__ = ["WindowName", "SpectralFrontEnd", "STFTMagnitude", "LogSTFTMagnitude", "magnitude"]
@@ -204,28 +208,13 @@ class STFTMagnitude(SpectralFrontEnd):
 class LogSTFTMagnitude(STFTMagnitude):
     """Log STFT magnitude ``log(clamp(|X| ** power, min=log_clamp))``, inverted by Griffin-Lim.
 
-    Shapes and frame count as :class:`STFTMagnitude`.
+    Takes ``log_clamp`` and every argument of :class:`STFTMagnitude`; shapes and frame count
+    as :class:`STFTMagnitude`.
     """
 
-    def __init__(
-        self,
-        *,
-        sample_rate: int = 22050,
-        n_fft: int = 1024,
-        hop_length: int = 256,
-        win_length: int | None = None,
-        window: WindowName = "hann",
-        center: bool = True,
-        power: float = 1.0,
-        eps: float = 1e-9,
-        log_clamp: float = 1e-5,
-        n_iter: int = 32,
-        momentum: float = 0.99,
-    ) -> None:
-        super().__init__(
-            sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
-            window=window, center=center, power=power, eps=eps, n_iter=n_iter, momentum=momentum,
-        )
+    @passes_args_to(STFTMagnitude)
+    def __init__(self, *, log_clamp: float = 1e-5, **stft_args: Any) -> None:
+        super().__init__(**stft_args)
         if log_clamp <= 0:
             raise ConfigError(f"LogSTFTMagnitude: log_clamp must be positive, got {log_clamp}")
         self.log_clamp = log_clamp

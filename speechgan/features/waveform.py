@@ -6,9 +6,11 @@ Mu-law companding (ITU-T G.711; as used for WaveNet's 8-bit output, van den Oord
 
     y = sign(x) * ln(1 + mu |x|) / ln(1 + mu),   mu = quantization_channels - 1,
 
-and back by x = sign(y) * ((1 + mu)^|y| - 1) / mu. Quantized, y is snapped to the grid of
-``quantization_channels`` levels that ``torchaudio.functional.mu_law_encoding`` uses, but kept
-as a float in [-1, 1] (level k is ``2 k / mu - 1``) so the output stays a waveform.
+and back by x = sign(y) * ((1 + mu)^|y| - 1) / mu. Quantized, x is encoded by
+``torchaudio.functional.mu_law_encoding`` to one of ``quantization_channels`` levels, kept as a
+float in [-1, 1] (level k is ``2 k / mu - 1``) so the output stays a waveform. The expansion is
+written here rather than taken from ``mu_law_decoding``: that one reads levels k, and going
+through ``(y + 1) mu / 2`` triples the float32 round-trip error (1.1e-6 against 3e-7).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import torch
 
+from .._torchaudio import functional as AF
 from ..errors import ConfigError, DataError
 from .base import FrontEnd
 
@@ -57,8 +60,9 @@ class Waveform(FrontEnd):
     """The waveform as a one-channel feature, optionally mu-law companded.
 
     ``forward``: (T,) -> (1, T) or (B, T) -> (B, 1, T); ``N = T`` (hop 1, no padding).
-    With ``mu_law`` the input is clipped to [-1, 1] first. ``inverse`` expands mu-law (exact
-    for the continuous law; for the quantized one it equals torchaudio's
+    With ``mu_law`` the input is clipped to [-1, 1] first; with ``quantize`` the levels are
+    exactly ``torchaudio.functional.mu_law_encoding``'s. ``inverse`` expands mu-law (exact for
+    the continuous law; for the quantized one it equals torchaudio's
     ``mu_law_decoding(mu_law_encoding(x))``) and returns (T,) or (B, T).
     """
 
@@ -100,10 +104,11 @@ class Waveform(FrontEnd):
         if self.mu_law:
             mu = self._mu
             x = x.clamp(-1.0, 1.0)
-            x = torch.sign(x) * torch.log1p(mu * x.abs()) / math.log1p(mu)
             if self.quantize:
-                # the level torchaudio's encoder picks, back on the [-1, 1] scale
-                x = torch.floor((x + 1) / 2 * mu + 0.5) * (2 / mu) - 1
+                levels = AF.mu_law_encoding(x, self.quantization_channels)  # (B, T) int64 in [0, mu]
+                x = levels.to(x.dtype) * (2 / mu) - 1
+            else:
+                x = torch.sign(x) * torch.log1p(mu * x.abs()) / math.log1p(mu)
         return restore_batch(x.unsqueeze(1), unbatched)  # (B, 1, T)
 
     def inverse(self, features: torch.Tensor, length: int | None = None) -> torch.Tensor:

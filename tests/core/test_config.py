@@ -80,7 +80,9 @@ def test_include_cycle_and_missing_include(tmp_path, registry):
     write_yaml(tmp_path / "b.yaml", {"include": "a.yaml"})
     assert errors_of(tmp_path / "a.yaml", registry).startswith("include cycle: ")
     write_yaml(tmp_path / "c.yaml", {"include": "nope.yaml"})
-    assert errors_of(tmp_path / "c.yaml", registry) == f"config file not found: {tmp_path / 'nope.yaml'}"
+    assert errors_of(tmp_path / "c.yaml", registry) == (
+        f"{tmp_path / 'c.yaml'}: include: nope.yaml: file not found (looked for {(tmp_path / 'nope.yaml').resolve()})"
+    )
 
 
 def test_interpolation(tmp_path, registry):

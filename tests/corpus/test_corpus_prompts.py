@@ -6,8 +6,8 @@ import importlib.resources
 
 import pytest
 
-from speechgan.data.corpus_synth import Prompt, load_prompts, parse_prompts
 from speechgan.errors import DataError
+from speechgan_plugins.audio.corpus_synth import Prompt, load_prompts, parse_prompts
 
 
 def test_shipped_prompts_are_the_cmu_arctic_list() -> None:
@@ -22,7 +22,7 @@ def test_shipped_prompts_are_the_cmu_arctic_list() -> None:
 
 
 def test_prompt_file_and_provenance_are_package_data() -> None:
-    folder = importlib.resources.files("speechgan.data")
+    folder = importlib.resources.files("speechgan_plugins.audio")
     assert folder.joinpath("cmuarctic.data").is_file()
     assert "Kominek" in folder.joinpath("CMUARCTIC_PROVENANCE.md").read_text(encoding="utf-8")
 

@@ -14,8 +14,9 @@ import pytest
 import soundfile as sf
 from scipy.signal import correlate, welch
 
-from speechgan.data import espeak
-from speechgan.data.corpus_synth import (
+from speechgan.errors import ConfigError
+from speechgan_plugins.audio import espeak
+from speechgan_plugins.audio.corpus_synth import (
     DEFAULT_SPEAKERS,
     Speaker,
     babble_noise,
@@ -24,7 +25,6 @@ from speechgan.data.corpus_synth import (
     pink_noise,
     synthesize_corpus,
 )
-from speechgan.errors import ConfigError
 
 TWO = ("en-us+f3", "en-us+m1")
 
@@ -38,7 +38,7 @@ def tree_hashes(root: Path) -> dict[str, str]:
 
 
 def shipped_prompt_lines() -> list[str]:
-    return importlib.resources.files("speechgan.data").joinpath("cmuarctic.data").read_text().splitlines()
+    return importlib.resources.files("speechgan_plugins.audio").joinpath("cmuarctic.data").read_text().splitlines()
 
 
 def measured_snr(clean_path: Path, noisy_path: Path) -> float:
@@ -108,7 +108,7 @@ def test_reruns_are_byte_identical(tmp_path: Path) -> None:
     kwargs = dict(sentences=2, noise="babble", snr_db=5.0, seed=3, progress=False)
     synthesize_corpus(tmp_path / "a", TWO, **kwargs)
     # the second run in another process, at another time: nothing may depend on either
-    code = f"from speechgan.data.corpus_synth import synthesize_corpus as s; s({str(tmp_path / 'b')!r}, {TWO!r}, **{kwargs!r})"
+    code = f"from speechgan_plugins.audio.corpus_synth import synthesize_corpus as s; s({str(tmp_path / 'b')!r}, {TWO!r}, **{kwargs!r})"
     subprocess.run([sys.executable, "-c", code], check=True)
     first, second = tree_hashes(tmp_path / "a"), tree_hashes(tmp_path / "b")
     assert len(first) == 2 * (2 + 2 + 1) + 2  # wav, noisy wav, txt.done.data; manifest, README

@@ -11,8 +11,8 @@ import librosa
 import numpy as np
 import pytest
 
-from speechgan.data import espeak
 from speechgan.errors import ConfigError
+from speechgan_plugins.audio import espeak
 
 SHORT = "Will we ever forget it."
 

@@ -118,8 +118,9 @@ def test_write_audio_round_trips_torch_tensors(tmp_path):
     np.testing.assert_allclose(wave, samples.numpy(), atol=1e-7)
 
 
-def test_probe_reads_only_headers_of_pcm_files(write_sine, monkeypatch):
+def test_probe_decodes_only_float_files_whole(write_sine, monkeypatch):
     pcm = write_sine("pcm.wav", n=1000)
+    flac = write_sine("pcm.flac", n=1000)
     floating = write_sine("float.wav", n=1000, subtype="FLOAT")
     loader = AudioLoader(sample_rate=8000)
     decoded = []
@@ -130,8 +131,19 @@ def test_probe_reads_only_headers_of_pcm_files(write_sine, monkeypatch):
         return real_read(path)
 
     monkeypatch.setattr("speechgan.data.audio_io.read_audio", counting_read)
-    assert loader.probe(pcm) == loader.probe(floating) == resampled_length(1000, 16000, 8000)
+    assert loader.probe(pcm) == loader.probe(flac) == loader.probe(floating) == resampled_length(1000, 16000, 8000)
     assert decoded == ["float.wav"]  # only a float file can hold NaN, so only it is decoded
+
+
+def test_a_streamed_wav_of_unknown_length_is_not_truncated(write_sine):
+    # A tool writing to a pipe cannot go back to fill in the data size: it leaves 2**32 - 1.
+    path = write_sine("streamed.wav", n=1000)
+    data = bytearray(path.read_bytes())
+    size_at = data.index(b"data") + 4
+    data[size_at : size_at + 4] = b"\xff\xff\xff\xff"
+    path.write_bytes(bytes(data))
+    assert audio_info(path, check_end=True).frames == 1000
+    assert AudioLoader(sample_rate=16000).probe(path) == 1000
 
 
 @pytest.mark.parametrize(

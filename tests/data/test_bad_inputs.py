@@ -1,5 +1,6 @@
 """Every kind of bad input, under both policies: "fail" raises a DataError naming the file,
-"skip" leaves the file out and the summary names it."""
+"skip" leaves the file out and the summary names it; at scan time, and for a file that
+breaks after it, during training."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import logging
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
+from torch.utils.data import DataLoader
 
 from speechgan.data import AudioDataset, AudioLoader, ErrorPolicy, audio_folder, file_list, vctk
 from speechgan.errors import DataError
@@ -49,8 +52,31 @@ def _missing(path):
     return path, "file not found"
 
 
+def _cut_in_half(path):
+    """A noise file (it does not compress to a few bytes) with the second half of its bytes lost."""
+    sf.write(path, np.random.default_rng(0).uniform(-0.5, 0.5, 1600).astype(np.float32), 16000)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def _truncated_flac(path):
+    # libsndfile reads the header, so only decoding the end of the file finds the loss.
+    return _cut_in_half(path.with_suffix(".flac")), (
+        "truncated or corrupt: the header declares 1600 samples but the last one does not decode "
+        "(Internal psf_fseek() failed.); copy or export the file again")
+
+
+def _truncated_wav(path):
+    # libsndfile reads a truncated WAV as a shorter one without a word; its header tells.
+    # 16-bit PCM: a 44-byte header, then 3200 bytes of samples of which 1622 - 44 are left.
+    return _cut_in_half(path), ("truncated: the WAV header declares 3200 bytes of samples but the file holds 1578; "
+                                "copy or export the file again")
+
+
 CASES = {"corrupt": _corrupt, "empty": _empty, "nan": _nan, "too_short": _too_short,
-         "low_rate": _low_rate, "missing": _missing}
+         "low_rate": _low_rate, "missing": _missing, "truncated_flac": _truncated_flac,
+         "truncated_wav": _truncated_wav}
 
 
 def _corpus_with(tmp_path, case):
@@ -92,7 +118,7 @@ def test_skip_policy_leaves_the_file_out_and_reports_it(tmp_path, case, caplog):
     summary = f"skipped 1 file (on_error='skip'):\n  {bad}: {reason}"
     assert dataset.skipped.summary() == summary
     assert summary in caplog.text  # logged when the dataset is built
-    assert len(dataset) == 2 and dataset[0].shape == (SEGMENT,)
+    assert len(dataset) == 2 and dataset[0]["wave"].shape == (SEGMENT,)
 
 
 def test_nothing_usable_is_an_error_with_the_summary(tmp_path):
@@ -168,3 +194,58 @@ def test_resampling_failure_names_the_file(tmp_path, monkeypatch):
     with pytest.raises(DataError) as info:
         AudioLoader(sample_rate=8000).load(tmp_path / "a.wav")
     assert str(info.value) == f"{tmp_path / 'a.wav'}: cannot resample from 16000 Hz to 8000 Hz (ratio out of range)"
+
+
+# -- files that break after the scan ----------------------------------------------------------
+
+
+def _noise_corpus(tmp_path, on_error):
+    """Four 0.2 s noise files a..d, and a dataset of 800-sample random crops built on them."""
+    rng = np.random.default_rng(1)
+    for name in "abcd":
+        sf.write(tmp_path / f"{name}.wav", rng.uniform(-0.5, 0.5, 3200).astype(np.float32), 16000)
+    return AudioDataset(audio_folder(tmp_path), AudioLoader(sample_rate=16000), segment_length=SEGMENT,
+                        on_error=on_error, progress=False)
+
+
+def test_a_file_broken_after_the_scan_is_replaced_by_the_next_item_under_skip(tmp_path, caplog):
+    dataset = _noise_corpus(tmp_path, "skip")
+    before = [dataset[i]["wave"] for i in range(4)]
+    (b, reason), (d, _) = _corrupt(tmp_path / "b.wav"), _corrupt(tmp_path / "d.wav")
+    with caplog.at_level(logging.WARNING, logger="speechgan.data"):
+        after = [dataset[i]["wave"] for i in (0, 1, 2, 3, 1, 3)]
+    # the substitute is the next item, crop included, wrapping round at the end
+    for got, want in zip(after, [before[0], before[2], before[2], before[0], before[2], before[0]]):
+        assert torch.equal(got, want)
+    assert dataset.skipped.entries == [(str(b), reason), (str(d), reason)]
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == [f"{b}: {reason}; on_error='skip': the next item is used in its place",
+                        f"{d}: {reason}; on_error='skip': the next item is used in its place"]  # once each
+
+
+def test_a_file_broken_after_the_scan_is_raised_naming_it_under_fail(tmp_path):
+    dataset = _noise_corpus(tmp_path, "fail")
+    b, reason = _corrupt(tmp_path / "b.wav")
+    assert dataset[0]["wave"].shape == (SEGMENT,)
+    with pytest.raises(DataError) as info:
+        dataset[1]
+    assert str(info.value) == f"{b}: {reason}"
+
+
+def test_substitutes_are_the_same_in_dataloader_workers(tmp_path):
+    dataset = _noise_corpus(tmp_path, "skip")
+    _corrupt(tmp_path / "c.wav")
+    batches = {
+        workers: torch.cat([b["wave"] for b in DataLoader(dataset, batch_size=2, num_workers=workers, collate_fn=dataset.collate)])
+        for workers in (0, 2)
+    }
+    assert batches[0].shape == (4, SEGMENT) and torch.equal(batches[0], batches[2])
+    assert torch.equal(batches[0][2], batches[0][3])  # c's place is taken by d
+
+
+def test_a_dataset_whose_every_file_broke_is_an_error(tmp_path):
+    dataset = _noise_corpus(tmp_path, "skip")
+    for name in "abcd":
+        _corrupt(tmp_path / f"{name}.wav")
+    with pytest.raises(DataError, match=r"^no file of the dataset loads any more; skipped 4 files \(on_error='skip'\):\n"):
+        dataset[2]

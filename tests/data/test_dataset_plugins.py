@@ -100,7 +100,7 @@ def test_each_layout_builds_a_dataset(registry, tmp_path):
     for name, (args, n) in cases.items():
         dataset = registry.build("dataset", name, sample_rate=16000, segment_length=1600, **args)
         assert isinstance(dataset, AudioDataset) and len(dataset) == n, name
-        assert dataset[0].shape == (1600,)
+        assert dataset[0]["wave"].shape == (1600,)
 
 
 def test_splits_share_speaker_labels_and_do_not_overlap(registry, tmp_path):
@@ -127,7 +127,7 @@ def test_unpaired_speakers_over_a_layout(registry, tmp_path):
                              speakers_a=["VCC2SF3"], speakers_b=["VCC2TM1"], sample_rate=22050, segment_length=1000)
     assert isinstance(dataset, UnpairedDataset) and (len(dataset.a), len(dataset.b), len(dataset)) == (4, 3, 4)
     assert {u.speaker for u in dataset.b.utterances} == {"VCC2TM1"}
-    assert dataset[0]["a"].shape == dataset[0]["b"].shape == (1000,)
+    assert dataset[0]["a"]["wave"].shape == dataset[0]["b"]["wave"].shape == (1000,)
     with pytest.raises(ConfigError, match="speakers_b: VCC2SF3 also in speakers_a"):
         registry.build("dataset", "unpaired_speakers", layout="vcc2018", root=str(tmp_path),
                        speakers_a=["VCC2SF3"], speakers_b=["VCC2SF3"])

@@ -33,24 +33,24 @@ def _start(segment: torch.Tensor) -> int:
 def test_segments_are_random_crops_reproducible_per_seed_epoch_and_index(tmp_path):
     utts = [_ramp(tmp_path / f"{i}.wav", 5000) for i in range(3)]
     dataset = AudioDataset(utts, LOADER, segment_length=1000, seed=7)
-    first = [dataset[i] for i in range(3)]
+    first = [dataset[i]["wave"] for i in range(3)]
     for segment in first:
         start = _start(segment)
         assert segment.shape == (1000,) and 0 <= start <= 4000
         torch.testing.assert_close(segment, torch.arange(start, start + 1000) / 2**16)
     again = AudioDataset(utts, LOADER, segment_length=1000, seed=7)
-    assert [_start(again[i]) for i in range(3)] == [_start(s) for s in first]
+    assert [_start(again[i]["wave"]) for i in range(3)] == [_start(s) for s in first]
     dataset.set_epoch(1)
-    assert [_start(dataset[i]) for i in range(3)] != [_start(s) for s in first]
+    assert [_start(dataset[i]["wave"]) for i in range(3)] != [_start(s) for s in first]
     other_seed = AudioDataset(utts, LOADER, segment_length=1000, seed=8)
-    assert [_start(other_seed[i]) for i in range(3)] != [_start(s) for s in first]
+    assert [_start(other_seed[i]["wave"]) for i in range(3)] != [_start(s) for s in first]
 
 
 def test_offsets_do_not_depend_on_the_worker_that_loads_them(tmp_path):
     utts = [_ramp(tmp_path / f"{i}.wav", 3000) for i in range(6)]
     dataset = AudioDataset(utts, LOADER, segment_length=500, seed=1)
-    serial = torch.cat(list(DataLoader(dataset, batch_size=2, collate_fn=dataset.collate)))
-    parallel = torch.cat(list(DataLoader(dataset, batch_size=2, collate_fn=dataset.collate, num_workers=2)))
+    serial = torch.cat([b["wave"] for b in DataLoader(dataset, batch_size=2, collate_fn=dataset.collate)])
+    parallel = torch.cat([b["wave"] for b in DataLoader(dataset, batch_size=2, collate_fn=dataset.collate, num_workers=2)])
     assert serial.shape == (6, 500)
     torch.testing.assert_close(serial, parallel)
 
@@ -58,9 +58,9 @@ def test_offsets_do_not_depend_on_the_worker_that_loads_them(tmp_path):
 def test_short_clips_are_padded_with_zeros_or_reflected(tmp_path):
     utt = _ramp(tmp_path / "short.wav", 5)
     values = np.arange(5) / 2**16
-    zeros = AudioDataset([utt], LOADER, segment_length=9, pad="zeros")[0]
+    zeros = AudioDataset([utt], LOADER, segment_length=9, pad="zeros")[0]["wave"]
     np.testing.assert_allclose(zeros.numpy(), np.concatenate([values, np.zeros(4)]), atol=1e-9)
-    reflect = AudioDataset([utt], LOADER, segment_length=9, pad="reflect")[0]
+    reflect = AudioDataset([utt], LOADER, segment_length=9, pad="reflect")[0]["wave"]
     np.testing.assert_allclose(reflect.numpy(), values[[0, 1, 2, 3, 4, 3, 2, 1, 0]], atol=1e-9)
 
 
@@ -145,7 +145,7 @@ def _unpaired(tmp_path, n_a=5, n_b=3, seed=0):
 def _epoch(dataset):
     """Which utterance of A and of B each item holds (told apart by their lengths)."""
     items = [dataset[i] for i in range(len(dataset))]
-    return [len(item["a"]) - 1000 for item in items], [len(item["b"]) - 2000 for item in items]
+    return [len(item["a"]["wave"]) - 1000 for item in items], [len(item["b"]["wave"]) - 2000 for item in items]
 
 
 def test_unpaired_covers_both_domains_and_cycles_the_smaller(tmp_path):

@@ -17,7 +17,7 @@ def recipe(tmp_path, cache=True):
     if cache:
         train["args"]["cache_dir"] = str(tmp_path / "cache")
     config = {
-        "objective": {"name": "gan"},
+        "objective": {"name": "vocoder"},
         "generators": {"generator": {"name": "mlp"}},
         "discriminators": {"discriminator": {"name": "mlp"}},
         "features": {"name": "log_mel", "args": {"sample_rate": 16000, "n_fft": 512, "hop_length": 128,

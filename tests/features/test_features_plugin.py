@@ -9,7 +9,7 @@ import torch
 
 import speechgan_plugins.audio.features
 from speechgan.config import check_component_args
-from speechgan.features import FrontEnd
+from speechgan.features import FrontEnd, LogMelSpectrogram, STFTMagnitude
 from speechgan.plugins import get_plugin_manager
 from speechgan.schema import ComponentSpec
 
@@ -71,3 +71,34 @@ def test_config_accepts_hop_length_and_names_a_misspelt_key(registry) -> None:
     spec = ComponentSpec(name="log_mel", args={"hop_length": "a lot", "log_base": "2"})
     _, errors = check_component_args("features", "feature", spec, factory, injectable=set())
     assert [e.split(":")[0] for e in errors] == ["features.args.hop_length", "features.args.log_base"]
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "errors"),
+    [
+        ("mfcc", {"n_mfcc": 20, "n_mels": "many", "n_mel": 40}, [
+            "features.args.n_mels: Input should be a valid integer, unable to parse string as an integer (got 'many')",
+            "features.args.n_mel: unknown argument of feature 'mfcc' (did you mean 'n_mels'?); it accepts: n_mfcc, "
+            "sample_rate, n_fft, hop_length, win_length, n_mels, fmin, fmax, window, magnitude_eps, log_clamp, "
+            "log_base, n_iter, momentum",
+        ]),
+        ("log_stft", {"log_clamp": "tiny", "centre": False, "n_fft": 512}, [
+            "features.args.log_clamp: Input should be a valid number, unable to parse string as a number (got 'tiny')",
+            "features.args.centre: unknown argument of feature 'log_stft' (did you mean 'center'?); it accepts: "
+            "log_clamp, sample_rate, n_fft, hop_length, win_length, window, center, power, eps, n_iter, momentum",
+        ]),
+    ],
+)
+def test_front_ends_that_pass_args_on_check_each_by_name_and_type(registry, name: str, args: dict, errors: list) -> None:
+    """MFCC passes its log-mel's arguments on, LogSTFT its STFT's: the config still sees each one."""
+    factory = registry.get("feature", name).factory
+    _, found = check_component_args("features", "feature", ComponentSpec(name=name, args=args), factory, injectable=set())
+    assert found == errors
+
+
+def test_passed_on_args_reach_the_wrapped_front_end(registry) -> None:
+    mfcc = registry.build("feature", "mfcc", n_mfcc=20, n_mels=40, fmax=None, log_base="10", n_iter=3)
+    assert mfcc.params == {"n_mfcc": 20, **LogMelSpectrogram(n_mels=40, fmax=None, log_base="10").params}
+    assert (mfcc.log_mel.n_iter, mfcc.dct.shape) == (3, (20, 40))
+    log_stft = registry.build("feature", "log_stft", log_clamp=1e-3, n_fft=512, center=False)
+    assert log_stft.params == {**STFTMagnitude(n_fft=512, center=False).params, "log_clamp": 1e-3}

@@ -33,16 +33,26 @@ def test_waveform_identity_and_continuous_mu_law_are_exact(tone_22k: torch.Tenso
 
 
 @pytest.mark.parametrize("channels", [256, 65536])
-def test_quantized_mu_law_matches_torchaudio(tone_22k: torch.Tensor, channels: int) -> None:
+def test_quantized_mu_law_is_torchaudios(tone_22k: torch.Tensor, channels: int) -> None:
     fe = Waveform(mu_law=True, quantize=True, quantization_channels=channels)
     x = torch.cat([tone_22k, torch.linspace(-1, 1, 1001)])
     codes = AF.mu_law_encoding(x, channels)  # int64 in [0, channels - 1]
-    ours = (fe(x)[0] + 1) * (channels - 1) / 2
-    # one float32 rounding of ln(1 + mu) may move a value that sits on a level boundary
-    same = ours.round().long() == codes
-    assert same.float().mean() > 0.999 and (ours - codes).abs().max() <= 1 + 1e-3
-    expanded = fe.inverse(fe(x))
-    torch.testing.assert_close(expanded[same], AF.mu_law_decoding(codes, channels)[same], atol=1e-5, rtol=0)
+    levels = fe(x)[0]
+    assert torch.equal(levels, codes.float() * (2 / (channels - 1)) - 1)
+    # the expansion is the continuous law's; on the levels it is torchaudio's decoder
+    torch.testing.assert_close(fe.inverse(levels[None]), AF.mu_law_decoding(codes, channels), atol=2e-6, rtol=0)
+
+
+def test_quantized_mu_law_equals_the_closed_form_off_level_boundaries() -> None:
+    """The levels are floor((y + 1) / 2 * mu + 0.5) of the continuous law y, as before."""
+    fe = Waveform(mu_law=True, quantize=True)
+    x = torch.linspace(-1, 1, 20001, dtype=torch.float64)
+    y = torch.sign(x) * torch.log1p(255 * x.abs()) / math.log(256)
+    position = (y + 1) / 2 * 255 + 0.5
+    away = (position - position.round()).abs() > 1e-6  # float rounding may pick either side on a boundary
+    expected = torch.floor(position) * (2 / 255) - 1
+    torch.testing.assert_close(fe(x)[0][away], expected[away], atol=1e-12, rtol=0)
+    assert away.float().mean() > 0.999
 
 
 @pytest.mark.parametrize(

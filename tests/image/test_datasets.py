@@ -20,7 +20,7 @@ def splits():
 def test_digits_split_sizes_classes_and_range(splits):
     train, test = splits["train"], splits["test"]
     assert (len(train), len(test)) == (1347, 450)
-    image, label = train[0]
+    image, label = train[0]["x"], train[0]["label"]
     assert image.shape == (1, 8, 8) and image.dtype == torch.float32 and label.dtype == torch.int64
     full = np.bincount(load_digits().target, minlength=10)
     counts = [np.bincount(ds.labels.numpy(), minlength=10) for ds in (train, test)]
@@ -56,13 +56,13 @@ def test_digits_resize(size, splits):
 def test_multilabel_vectors_are_the_digits_present():
     ds = MultiLabelDigits(split="test", num_samples=200, seed=3)
     images, labels = digits_split("test")
-    assert len(ds) == 200 and ds[0][0].shape == (1, 8, 8) and ds[0][1].shape == (10,)
+    assert len(ds) == 200 and ds[0]["x"].shape == (1, 8, 8) and ds[0]["label"].shape == (10,)
     for i in range(200):
         a, b = ds.pairs[i].tolist()
         expected = torch.zeros(10)
         expected[labels[a]] = expected[labels[b]] = 1.0
-        assert torch.equal(ds[i][1], expected)
-        assert torch.equal(ds[i][0], torch.maximum(images[a], images[b]))
+        assert torch.equal(ds[i]["label"], expected)
+        assert torch.equal(ds[i]["x"], torch.maximum(images[a], images[b]))
     sums = ds.labels.sum(1)
     assert set(sums.tolist()) <= {1.0, 2.0} and (sums == 2).float().mean() > 0.8  # 9/10 pairs differ
 
@@ -71,8 +71,8 @@ def test_multilabel_side_by_side_and_determinism():
     ds = MultiLabelDigits(split="train", layout="side_by_side", num_samples=50, seed=0)
     images, _ = digits_split("train")
     a, b = ds.pairs[7].tolist()
-    assert ds[7][0].shape == (1, 8, 16)
-    assert torch.equal(ds[7][0], torch.cat([images[a], images[b]], dim=2))
+    assert ds[7]["x"].shape == (1, 8, 16)
+    assert torch.equal(ds[7]["x"], torch.cat([images[a], images[b]], dim=2))
     assert torch.equal(MultiLabelDigits(split="train", num_samples=50, seed=0).pairs, ds.pairs)
     assert not torch.equal(MultiLabelDigits(split="train", num_samples=50, seed=1).pairs, ds.pairs)
 
@@ -115,7 +115,7 @@ def test_idx_images_dataset(mnist_like):
     root, pixels, labels = mnist_like
     ds = IdxImages(images=str(root / "images-idx3-ubyte"), labels=str(root / "labels-idx1-ubyte.gz"))
     assert len(ds) == 5 and ds.num_classes == 6
-    image, label = ds[0]
+    image, label = ds[0]["x"], ds[0]["label"]
     assert image.shape == (1, 28, 28) and label.item() == 3
     assert image[0, 0, 0].item() == -1.0 and image[0, 0, 1].item() == 1.0
     torch.testing.assert_close(image[0], torch.from_numpy(pixels[0] / 127.5 - 1).float())

@@ -84,7 +84,7 @@ class Tagger:
 def context(tmp_path: Path, objective: object, datasets: dict) -> EvaluationContext:
     return EvaluationContext(
         config=None, run_dir=tmp_path, objective=objective, generators=nn.ModuleDict(),  # type: ignore[arg-type]
-        discriminators=nn.ModuleDict(), datasets=datasets, features=None, device=torch.device("cpu"),
+        datasets=datasets, features=None, device=torch.device("cpu"),
     )
 
 
@@ -161,7 +161,7 @@ def test_multilabel_f1_of_predictions_matches_scikit_learn(tmp_path: Path) -> No
     images.view(40, -1)[:, :6] = labels * 2 - 1  # the labels, readable by Tagger
     images.view(40, -1)[:, -1] = torch.arange(40).float()  # the row index
     flips = torch.rand(40, 6, generator=gen) < 0.15
-    dataset = list(zip(images, labels))
+    dataset = [{"x": x, "label": y} for x, y in zip(images, labels)]
     out = run_metrics(context(tmp_path, Tagger(flips), {"train": dataset, "valid": dataset}), [("m", MultilabelF1())])
     predicted = (labels.bool() ^ flips).int().numpy()
     assert out["micro_f1"] == pytest.approx(f1_score(labels.numpy(), predicted, average="micro", zero_division=0))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 import math
 from pathlib import Path
 
 import matplotlib.image
-import pytest
 import torch
 from click.testing import CliRunner
 from torch import nn
@@ -18,18 +16,16 @@ import speechgan_plugins.image.metrics as image_metrics
 import speechgan_plugins.losses as losses_plugin
 import speechgan_plugins.objectives as objectives_plugin
 from speechgan import hookimpl
-from speechgan.build import build_components
+from speechgan.build import build_models
 from speechgan.checkpoint import save_checkpoint
 from speechgan.cli import build_cli
 from speechgan.config import load_config
-from speechgan.errors import TrainingError
 from speechgan.plugins import SpeechganPluginManager, get_plugin_manager
 from speechgan_plugins.image.tools import (
     image_grid,
     interpolate_latents,
     interpolation_rows,
     latent_arithmetic,
-    load_run,
     save_image_grid,
 )
 
@@ -98,24 +94,16 @@ CONDITIONAL = _config(
 )
 
 
-def make_run(
-    run_dir: Path, pm: SpeechganPluginManager, config: dict, ema_updates: int | None = None
-) -> tuple[nn.Module, nn.Module]:
-    """A run directory with config.yaml and checkpoints/last.pt: (live generator, EMA weights)."""
+def make_run(run_dir: Path, pm: SpeechganPluginManager, config: dict, *, ema: bool = False) -> None:
+    """A run directory with config.yaml and checkpoints/last.pt (with an updated EMA if ``ema``)."""
     write_yaml(run_dir / "config.yaml", config)
-    components = build_components(load_config(run_dir / "config.yaml", registry=pm.registry), pm.registry, datasets=False)
-    live = components.generators["generator"]
-    averaged = copy.deepcopy(live)
-    for p in averaged.parameters():
-        nn.init.normal_(p)  # EMA weights visibly different from the live ones
-    state: dict = {"generators": components.generators.state_dict(), "ema": {}}
-    if ema_updates is not None:
-        ema = AveragedModel(live, multi_avg_fn=get_ema_multi_avg_fn(0.999), use_buffers=True)
-        for _ in range(ema_updates):
-            ema.update_parameters(averaged)  # the first update copies the weights
-        state["ema"] = {"generator": ema.state_dict()}
+    models = build_models(load_config(run_dir / "config.yaml", registry=pm.registry), pm.registry, discriminators=False)
+    state: dict = {"step": 1, "generators": models.generators.state_dict(), "ema": {}, "features": None}
+    if ema:
+        averaged = AveragedModel(models.generators["generator"], multi_avg_fn=get_ema_multi_avg_fn(0.999), use_buffers=True)
+        averaged.update_parameters(models.generators["generator"])
+        state["ema"] = {"generator": averaged.state_dict()}
     save_checkpoint(state, run_dir / "checkpoints" / "last.pt")
-    return live, averaged
 
 
 def png_shape(path: Path) -> tuple[int, ...]:
@@ -184,31 +172,14 @@ def test_interpolation_rows_hold_each_rows_class_and_end_points() -> None:
 # -- runs and the command line ---------------------------------------------------------------
 
 
-def test_load_run_prefers_ema_weights_once_they_were_averaged(tmp_path: Path) -> None:
-    pm = _plugins()
-    live, averaged = make_run(tmp_path / "ema", pm, UNCONDITIONAL, ema_updates=1)
-    run = load_run(tmp_path / "ema", pm.registry)
-    assert run.used_ema and not run.generators.training
-    torch.testing.assert_close(run.generators["generator"].net.weight, averaged.net.weight)
-    live, _ = make_run(tmp_path / "fresh", pm, UNCONDITIONAL, ema_updates=0)  # EMA configured, never updated
-    run = load_run(tmp_path / "fresh", pm.registry)
-    assert not run.used_ema
-    torch.testing.assert_close(run.generators["generator"].net.weight, live.net.weight)
-
-
-def test_load_run_needs_a_run_directory(tmp_path: Path) -> None:
-    with pytest.raises(TrainingError, match=f"^{tmp_path} is not a run directory: it has no config.yaml$"):
-        load_run(tmp_path, _plugins().registry)
-
-
 def test_grid_and_interpolate_commands_write_pngs_of_the_right_size(tmp_path: Path) -> None:
     pm = _plugins()
-    make_run(tmp_path / "run", pm, UNCONDITIONAL, ema_updates=2)
+    make_run(tmp_path / "run", pm, UNCONDITIONAL, ema=True)
     cli, runner = build_cli(pm), CliRunner()
     result = runner.invoke(cli, ["image", "grid", str(tmp_path / "run"), "--out", str(tmp_path / "g.png"),
                                  "--num", "10", "--per-row", "4", "--scale", "2"])
     assert result.exit_code == 0, result.output
-    assert "wrote 10 samples" in result.output and "(EMA)" in result.output
+    assert result.output == f"wrote 10 samples of {tmp_path / 'run/checkpoints/last.pt'} (EMA: generator) to {tmp_path / 'g.png'}\n"
     assert png_shape(tmp_path / "g.png")[:2] == (3 * 17 + 1, 4 * 17 + 1)
     result = runner.invoke(cli, ["image", "interpolate", str(tmp_path / "run"), "--out", str(tmp_path / "i.png"),
                                  "--steps", "5", "--rows", "2", "--scale", "1", "--spherical"])

@@ -57,8 +57,7 @@ def test_the_loader_fetches_whole_batches_in_sampler_order():
 
     data = Grid25(num_samples=64, seed=0)
     loader, sampler = make_loader(data, batch_size=16, shuffle=True, drop_last=True, num_workers=0, seed=1)
-    order = list(sampler)
     batches = list(loader)
-    assert [b.shape for b in batches] == [(16, 2)] * 4
-    torch.testing.assert_close(torch.cat(batches), data.points[order], rtol=0, atol=0)
-    torch.testing.assert_close(Grid25.collate([data[3], data[5]]), data.points[[3, 5]], rtol=0, atol=0)
+    assert [b["x"].shape for b in batches] == [(16, 2)] * 4
+    torch.testing.assert_close(torch.cat([b["x"] for b in batches]), data.points[sampler.order()], rtol=0, atol=0)
+    torch.testing.assert_close(Grid25.collate([data[3], data[5]])["x"], data.points[[3, 5]], rtol=0, atol=0)

@@ -9,6 +9,7 @@ from torch.utils.data import Dataset
 from typing import Annotated
 
 from speechgan import hookimpl
+from speechgan.batches import SAMPLES, BatchSpec
 from speechgan.losses import AdversarialCriterion
 from speechgan.registry import ComponentRef
 from speechgan.features import FrontEnd
@@ -16,7 +17,9 @@ from speechgan_plugins.objectives import GAN
 
 
 class Points(Dataset):
-    """Fixed 2-D points (N, 2)."""
+    """Fixed 2-D points (N, 2), as SAMPLES batches {"x": (B, 2)}."""
+
+    yields = SAMPLES
 
     def __init__(self, n: int = 64, seed: int = 0) -> None:
         self.x = torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
@@ -24,12 +27,14 @@ class Points(Dataset):
     def __len__(self) -> int:
         return len(self.x)
 
-    def __getitem__(self, i: int) -> torch.Tensor:
-        return self.x[i]
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {"x": self.x[i]}
 
 
 class Domains(Dataset):
-    """Unpaired domains: A around (1, 1), B around (-1, 2)."""
+    """Unpaired domains: A around (1, 1), B around (-1, 2), as their ``features``."""
+
+    yields = BatchSpec.of({"a.features", "b.features"})
 
     def __init__(self, n: int = 32) -> None:
         g = torch.Generator().manual_seed(1)
@@ -40,7 +45,7 @@ class Domains(Dataset):
         return len(self.a)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        return {"a": self.a[i], "b": self.b[(i * 7) % len(self.b)]}
+        return {"a": {"features": self.a[i]}, "b": {"features": self.b[(i * 7) % len(self.b)]}}
 
 
 class Linear(nn.Module):
@@ -74,6 +79,8 @@ class Frames(FrontEnd):
 
 class Waves(Dataset):
     """Sines of random frequency with their features: {"wave": (T,), "features": (C, N)}."""
+
+    yields = BatchSpec.of({"wave", "features", "id"})
 
     def __init__(self, features: FrontEnd, n: int = 16, length: int = 64) -> None:
         g = torch.Generator().manual_seed(2)
@@ -146,7 +153,7 @@ class Mapping(GAN):
     """Deterministic: the generator maps each real point (no noise), for exact comparisons."""
 
     def generate(self, batch, *, g, step):
-        return {"fake": g["generator"](batch)}
+        return {"fake": g["generator"](batch["x"])}
 
 
 class PairCount:

@@ -64,23 +64,29 @@ def test_hifigan_style_vocoder_weights_1_2_45(make_trainer):
     assert pairs[0].generated.shape == pairs[0].reference.shape == (64,)
 
 
-def test_hop_mismatch_is_a_config_error(kit_registry):
+def test_hop_mismatch_is_a_config_error_at_load_and_at_build(kit_registry):
     from speechgan.build import build_components
     from speechgan.config import validate_config
     from speechgan.errors import ConfigError
 
     from .conftest import BASE, merge
 
-    config = validate_config(merge(BASE, {
+    config = merge(BASE, {
         "objective": {"name": "vocoder"},
         "features": {"name": "frames", "args": {"hop": 8}},
         "generators": {"generator": {"name": "upsampler", "args": {"hop": 4}}},
         "discriminators": {"d": {"name": "wave_disc"}},
         "data": {"train": {"name": "waves"}},
-    }), kit_registry)
-    with pytest.raises(ConfigError, match=r"generators.generator: generator 'upsampler' upsamples by 4 samples per "
-                                          r"frame but the front-end `features: frames` has hop_length 8"):
-        build_components(config, kit_registry)
+    })
+    message = (r"generators.generator: generator 'upsampler' upsamples by 4 samples per "
+               r"frame but the front-end `features: frames` has hop_length 8")
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config, kit_registry)  # at load
+    valid = validate_config(merge(config, {"generators": {"generator": {"name": "upsampler", "args": {"hop": 8}}}}),
+                            kit_registry)
+    valid.generators["generator"].args["hop"] = 4  # a config changed after it was validated
+    with pytest.raises(ConfigError, match=message):
+        build_components(valid, kit_registry)  # and again where the modules are built
 
 
 def test_cyclegan_identity_loss_switches_off(make_trainer):

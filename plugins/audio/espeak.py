@@ -39,7 +39,7 @@ from pathlib import Path
 import espeakng_loader
 import numpy as np
 
-from ..errors import ConfigError, SpeechganError
+from speechgan.errors import ConfigError, SpeechganError
 
 __all__ = [
     "RATE_MIN",

@@ -35,7 +35,8 @@ import soundfile as sf
 import soxr
 from tqdm.auto import tqdm
 
-from ..errors import ConfigError, DataError
+from speechgan.errors import ConfigError, DataError
+
 from . import espeak
 
 __all__ = [

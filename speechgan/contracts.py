@@ -1,0 +1,141 @@
+"""Load-time checks between components: batch keys, referenced kinds, and the hop size.
+
+Each check runs when a config is loaded (``speechgan check`` as well as ``train``), so a
+mismatch between two components is a config error with the key path, never a shape or
+attribute error minutes into training:
+
+* :func:`check_batches`: the keys an objective ``reads`` must be in what the configured
+  datasets ``yield`` (:mod:`speechgan.batches`).
+* :func:`protocol_mismatch`: a component referenced by name from a factory argument
+  (``criterion: Annotated[AdversarialCriterion, ComponentRef("loss")]``) must build an
+  object of that argument's type: the ``loss`` kind holds criteria, penalties, instance
+  noise and top-k alike, so the kind alone does not say which fits.
+* :func:`check_hop`: a generator that turns frames into samples (an ``upsample_factor``
+  attribute) must upsample by the front-end's ``hop_length``. The generator is built on
+  PyTorch's ``meta`` device (shapes only: no memory, no initialisation), so the check costs
+  next to nothing even for large generators.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from typing import Any, Union
+
+import torch
+
+from .batches import declared_batch, missing_keys
+from .errors import SpeechganError
+from .registry import Registry
+from .schema import Config
+
+__all__ = ["check_batches", "expected_types", "protocol_mismatch", "check_hop", "hop_mismatch"]
+
+
+def check_batches(config: Config, registry: Registry) -> list[str]:
+    """Error lines for every dataset whose batches lack a key the objective reads."""
+    objective = registry.get("objective", config.objective.name).factory
+    reads = getattr(objective, "reads", None)
+    if not reads:
+        return []
+    has_features = config.features is not None
+    errors = []
+    for split in ("train", "valid"):
+        spec = getattr(config.data, split)
+        if spec is None:
+            continue
+        declared = declared_batch(registry.get("dataset", spec.name).factory)
+        if declared is None:  # a dataset that declares nothing is not checked
+            continue
+        missing = missing_keys(reads, declared, has_features=has_features)
+        if not missing:
+            continue
+        have = sorted(declared.resolve(has_features=has_features))
+        line = (
+            f"data.{split}: dataset {spec.name!r} yields batches with keys {', '.join(have)}; objective "
+            f"{config.objective.name!r} reads {', '.join(repr(k) for k in missing)}, which they lack"
+        )
+        if not has_features and set(missing) <= declared.resolve(has_features=True):
+            line += " (add a `features:` section: the dataset then yields the front-end's output as `features`)"
+        errors.append(line)
+    return errors
+
+
+def expected_types(annotation: Any) -> tuple[type, ...]:
+    """The classes an argument annotation accepts (``X``, ``X | None``, ``Annotated[X, ...]``)."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        return tuple(t for a in typing.get_args(annotation) if a is not type(None) for t in expected_types(a))
+    return (annotation,) if isinstance(annotation, type) else ()
+
+
+def _built_type(factory: Any) -> type | None:
+    """The class a factory builds: the class itself, or a function's return annotation."""
+    if inspect.isclass(factory):
+        return factory
+    try:
+        hint = typing.get_type_hints(factory).get("return")
+    except Exception:
+        return None
+    return hint if isinstance(hint, type) else None
+
+
+def _fits(built: type, expected: type) -> bool:
+    try:  # a runtime-checkable protocol of methods checks the class's members
+        return issubclass(built, expected)
+    except TypeError:  # a protocol that cannot be checked on a class: accept
+        return True
+
+
+def protocol_mismatch(annotation: Any, factory: Any) -> str | None:
+    """Why the component ``factory`` builds does not fit ``annotation``, or ``None`` if it does.
+
+    A factory whose result type is unknown (a function without a return annotation) is
+    accepted here and checked when it is built (:func:`speechgan.build.build_component`).
+    """
+    expected = expected_types(annotation)
+    built = _built_type(factory)
+    if not expected or built is None or any(_fits(built, e) for e in expected):
+        return None
+    wanted = " or ".join(e.__name__ for e in expected)
+    return f"it builds {built.__name__}, and this argument takes {wanted}"
+
+
+def hop_mismatch(role: str, generator_name: str, factor: int, features_name: str, hop: int) -> str:
+    return (
+        f"generators.{role}: generator {generator_name!r} upsamples by {factor} samples per frame but "
+        f"the front-end `features: {features_name}` has hop_length {hop}; make the upsampling rates "
+        "multiply to the hop size (or set the front-end's hop_length)"
+    )
+
+
+def check_hop(config: Config, registry: Registry) -> list[str]:
+    """Error lines for generators whose upsampling differs from the front-end's hop."""
+    from .build import build_component  # build imports config, which imports this module
+
+    if config.features is None or not config.generators:
+        return []
+    try:
+        features = build_component(registry, "feature", config.features, path="features")
+    except SpeechganError as exc:
+        return [str(exc)]
+    hop = getattr(features, "hop_length", None)
+    if hop is None:
+        return []
+    errors = []
+    for role, spec in config.generators.items():
+        try:
+            with torch.device("meta"):
+                module = build_component(
+                    registry, "generator", spec, path=f"generators.{role}", injected={"features": features}
+                )
+        except SpeechganError as exc:
+            if exc.__cause__ is None or isinstance(exc.__cause__, SpeechganError):
+                errors.append(str(exc))  # the factory refused its arguments
+            continue  # else it cannot run on the meta device: checked when built
+        factor = getattr(module, "upsample_factor", None)
+        if factor is not None and int(factor) != int(hop):
+            errors.append(hop_mismatch(role, spec.name, int(factor), config.features.name, int(hop)))
+    return errors

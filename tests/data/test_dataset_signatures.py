@@ -1,0 +1,61 @@
+"""The speech dataset factories' arguments are written in their source: typed fields that
+config validation reads, the same for every layout, and each layout's own ones."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+
+import pytest
+
+from speechgan.batches import FEATURES, UNPAIRED, declared_batch
+from speechgan.data import LAYOUTS
+from speechgan_plugins.audio.datasets import DATASETS, SpeechDatasetArgs, UnpairedSpeakers
+
+COMMON = [f.name for f in dataclasses.fields(SpeechDatasetArgs)]
+
+
+def test_every_layout_has_a_dataset_and_the_unpaired_layouts_are_the_same_names():
+    assert set(DATASETS) == set(LAYOUTS) | {"unpaired_speakers"}
+    layout = typing.get_type_hints(UnpairedSpeakers)["layout"]
+    assert set(typing.get_args(layout)) == set(LAYOUTS)
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_a_layout_dataset_takes_its_layouts_arguments_then_the_common_ones(name):
+    params = inspect.signature(DATASETS[name]).parameters
+    own = [p for p in inspect.signature(LAYOUTS[name]).parameters if p != "policy"]
+    assert set(params) == set(COMMON) | {"speakers"} | set(own)
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params.values())
+    hints = typing.get_type_hints(DATASETS[name].__init__)
+    assert hints["segment_length"] == int | None and hints["sample_rate"] is int
+    assert params["sample_rate"].default == 22050 and params["on_error"].default == "fail"
+    assert declared_batch(DATASETS[name]) is FEATURES
+
+
+def test_the_unpaired_dataset_declares_two_domains():
+    params = inspect.signature(UnpairedSpeakers).parameters
+    assert {"layout", "root", "speakers_a", "speakers_b", "mic", "part"} | set(COMMON) == set(params)
+    assert params["speakers_a"].default is inspect.Parameter.empty
+    assert declared_batch(UnpairedSpeakers) is UNPAIRED
+
+
+def test_a_bad_argument_is_reported_with_its_key_path(registry, tmp_path):
+    from speechgan.config import validate_config
+    from speechgan.errors import ConfigError
+
+    config = {
+        "objective": {"name": "gan"},
+        "generators": {"generator": {"name": "mlp", "args": {"latent_dim": 2}}},
+        "discriminators": {"discriminator": {"name": "mlp", "args": {"input_dim": 2}}},
+        "optim": {"generator": {"name": "adam", "lr": 1e-3}, "discriminator": {"name": "adam", "lr": 1e-3}},
+        "trainer": {"max_steps": 1},
+    }
+    config["data"] = {"train": {"name": "vctk", "args": {"root": str(tmp_path), "mic": "mic3", "sample_rat": 1}},
+                      "batch_size": 4}
+    with pytest.raises(ConfigError) as exc:
+        validate_config(config, registry)
+    message = str(exc.value)
+    assert "data.train.args.mic: Input should be 'mic1' or 'mic2' (got 'mic3')" in message
+    assert "data.train.args.sample_rat: unknown argument of dataset 'vctk' (did you mean 'sample_rate'?)" in message
