@@ -104,7 +104,9 @@ def speechgan_register_datasets(register: Register) -> None:
     """Register datasets: factories returning a ``torch.utils.data.Dataset``.
 
     The trainer batches items with the default collate function unless the dataset has a
-    ``collate`` method.
+    ``collate`` method. A dataset that holds its data in tensors may fetch whole batches
+    instead: its ``__getitems__(indices)`` receives a batch's indices as one (B,) long
+    tensor (:mod:`speechgan.loader`) and returns what ``collate`` receives.
     """
 
 

@@ -45,7 +45,8 @@ State = dict[str, Any]
 
 def mean_output(output: Any) -> torch.Tensor:
     """Mean D output (over sub-discriminators too), detached: logged as ``stats/...``."""
-    return torch.stack([o.detach().float().mean() for o in as_output_list(output)]).mean()
+    means = [o.detach().float().mean() for o in as_output_list(output)]
+    return means[0] if len(means) == 1 else torch.stack(means).mean()  # one output: no stack op
 
 
 def pack(x: torch.Tensor, k: int) -> torch.Tensor:

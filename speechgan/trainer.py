@@ -57,14 +57,32 @@ def _sum(tensors: list[torch.Tensor], device: torch.device) -> torch.Tensor:
     return total
 
 
-def _grad_norm(params: list[nn.Parameter]) -> torch.Tensor:
-    """The global L2 norm of the gradients: the norm of the per-tensor norms, as
+def _as_float(t: torch.Tensor) -> torch.Tensor:
+    """``t.float()``, without the dispatch when it is float32 already (most terms, every step)."""
+    return t if t.dtype == torch.float32 else t.float()
+
+
+def _grad_norm(grads: list[torch.Tensor]) -> torch.Tensor:
+    """The global L2 norm of gradients: the norm of the per-tensor norms, as
     ``clip_grad_norm_`` computes it on the CPU, without its grouping by device and dtype
     (~20 us instead of ~32 us for the 8 tensors of a toy MLP); 0 without any."""
-    grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return torch.zeros(())
     return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+
+
+def _all_finite(grads: list[torch.Tensor]) -> bool:
+    """Whether no gradient holds an inf or a NaN, in one fused pass over them all.
+
+    This is ``GradScaler``'s own check (``torch._amp_foreach_non_finite_check_and_unscale_``)
+    with a scale of 1, which leaves the gradients as they are: 4 tensor ops where a norm
+    takes one per tensor and 3 more. All tensors are on one device, as the trainer's are.
+    """
+    if not grads:
+        return True
+    found = torch.zeros((), device=grads[0].device)
+    torch._amp_foreach_non_finite_check_and_unscale_(grads, found, torch.ones((), device=grads[0].device))
+    return not found.item()
 
 
 class Trainer:
@@ -158,7 +176,7 @@ class Trainer:
         """
         weighted: list[torch.Tensor] = []
         for name, value in terms.items():
-            logs[name].append(value.detach().float())
+            logs[name].append(_as_float(value.detach()))
             if name.startswith("stats/"):
                 continue
             if name not in weights:
@@ -168,27 +186,34 @@ class Trainer:
                 )
             weight = weights[name]
             if weight != 0.0:
-                weighted.append(value.float() if weight == 1.0 else weight * value.float())
+                weighted.append(_as_float(value) if weight == 1.0 else weight * _as_float(value))
         total = _sum(weighted, self.device)
         logs[f"{prefix}/total"].append(total.detach())
         accumulate = self.settings.accumulate
         return total / accumulate if accumulate > 1 else total
 
-    def _update(self, group: str, total: torch.Tensor, logs: dict[str, list[torch.Tensor]]) -> bool:
-        """Average, unscale, clip and apply the gradients of one module group; False: skipped."""
+    def _update(self, group: str, total: torch.Tensor, logs: dict[str, list[torch.Tensor]], *, log_norm: bool) -> bool:
+        """Average, unscale, check, clip and apply the gradients of one module group; False: skipped.
+
+        The gradient norm (before clipping) is computed where it is clipped or logged
+        (``log_norm``: this step writes a row of logs), not on every step.
+        """
         params, optimizer, scaler = self.params[group], self.optimizers[group], self.scalers.get(group)
         if self.dist.enabled:
             average_gradients(params, self.dist.world_size)
         if scaler is not None:
             scaler.unscale_(optimizer)
-        # the norm is what clip_grad_norm_ computes, without its multiply by 1 when not clipping
-        norm = _grad_norm(params)
-        if self.settings.grad_clip:
-            torch.nn.utils.clip_grads_with_norm_(params, self.settings.grad_clip, norm)
-        logs[f"grad_norm/{group}"].append(norm)
+        grads = [p.grad for p in params if p.grad is not None]
         # the scaler skips steps with inf/nan gradients itself; the guard still checks the loss.
-        # math.isfinite of .item(): the same one sync per value as bool(), without 4 tiny ops
-        finite = math.isfinite(total.item()) and (scaler is not None or math.isfinite(norm.item()))
+        # math.isfinite of .item(): the same one sync as bool(torch.isfinite()), without its 4 ops
+        finite = math.isfinite(total.item()) and (scaler is not None or _all_finite(grads))
+        clip = self.settings.grad_clip
+        if log_norm or clip:
+            norm = _grad_norm(grads)
+            if log_norm:
+                logs[f"grad_norm/{group}"].append(norm)
+            if clip and finite:
+                torch.nn.utils.clip_grads_with_norm_(params, clip, norm)
         if not finite:
             optimizer.zero_grad(set_to_none=True)
             if scaler is not None:
@@ -242,6 +267,7 @@ class Trainer:
         logs: dict[str, list[torch.Tensor]] = defaultdict(list)
         accumulate, rounds = self.settings.accumulate, self.settings.d_steps_per_g if len(self.d) else 0
         kw = {"g": self.g, "step": self.step}
+        log_norm = self._writes_logs(self.step + 1)  # gradient norms only where they are logged
         micro: list[Any] = []
         kept: list[Any] = []  # fakes with their graph, reused by the G step
         for r in range(rounds):
@@ -257,7 +283,7 @@ class Trainer:
                 totals.append(total.detach())
                 if keep:
                     kept.append(state)
-            self._update("discriminator", _sum(totals, self.device), logs)
+            self._update("discriminator", _sum(totals, self.device), logs, log_norm=log_norm)
         if not micro:
             micro = [self.next_batch() for _ in range(accumulate)]
         totals = []
@@ -269,7 +295,8 @@ class Trainer:
                 total = self._total(terms, weights, logs, "g")
                 self._backward("generator", total)
                 totals.append(total.detach())
-        if self._update("generator", _sum(totals, self.device), logs) and self.ema and self.step >= self.settings.ema.start_step:  # type: ignore[union-attr]
+        updated = self._update("generator", _sum(totals, self.device), logs, log_norm=log_norm)
+        if updated and self.ema and self.step >= self.settings.ema.start_step:  # type: ignore[union-attr]
             for role, averaged in self.ema.items():
                 averaged.update_parameters(self.g[role])
         self.last_batch = micro[-1]
@@ -407,13 +434,19 @@ class Trainer:
         for old in sorted(folder.glob("step_*.pt"))[:-keep]:
             old.unlink()
 
+    def _writes_logs(self, step: int) -> bool:
+        """Whether the step that ends with ``self.step == step`` writes a row of logs."""
+        return step % self.settings.log_every == 0 or step == self.settings.max_steps
+
     def record(self, logs: dict[str, torch.Tensor]) -> None:
         """Keep one step's logs in ``pending``; every ``log_every`` steps (and at the last)
-        write the mean of each value since the last write, with the learning rates."""
+        write the mean of each value since the last write, with the learning rates.
+
+        Loss terms and stats are means over those steps; gradient norms, computed on the
+        written step only (:meth:`_update`), are that step's."""
         for k, v in logs.items():
             self.pending[k].append(v)
-        s = self.settings
-        if self.step % s.log_every == 0 or self.step == s.max_steps:
+        if self._writes_logs(self.step):
             values = {k: as_float(torch.stack(v).mean()) for k, v in self.pending.items()}
             values |= {f"lr/{k}": o.param_groups[0]["lr"] for k, o in self.optimizers.items()}
             self.tracker.scalars(self.step, values)  # type: ignore[union-attr]

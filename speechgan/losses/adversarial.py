@@ -73,6 +73,12 @@ def as_output_list(output: DiscriminatorOutput, what: str = "discriminator outpu
     return outputs
 
 
+def _sum_over_outputs(terms: list[Tensor]) -> Tensor:
+    """The sum of per-sub-discriminator terms; a single one as it is (the same number, with
+    no stack and sum in the graph: per-step ops count on small models)."""
+    return terms[0] if len(terms) == 1 else torch.stack(terms).sum()
+
+
 class _PerOutputCriterion:
     """Sums per-sub-discriminator terms; subclasses define the terms on one tensor."""
 
@@ -93,11 +99,11 @@ class _PerOutputCriterion:
                 f"{type(self).__name__}: {len(reals)} real but {len(fakes)} fake discriminator "
                 "outputs; pass the outputs of the same sub-discriminators for both"
             )
-        return torch.stack([self._real_term(r) + self._fake_term(f) for r, f in zip(reals, fakes)]).sum()
+        return _sum_over_outputs([self._real_term(r) + self._fake_term(f) for r, f in zip(reals, fakes)])
 
     def generator_loss(self, fake: DiscriminatorOutput) -> Tensor:
         fakes = as_output_list(fake, "fake discriminator output")
-        return torch.stack([self._generator_term(f) for f in fakes]).sum()
+        return _sum_over_outputs([self._generator_term(f) for f in fakes])
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())

@@ -27,7 +27,7 @@ def test_grid25_modes_are_the_grid_minus4_to_4_step_2():
 def test_samples_are_gaussians_of_the_published_sigma_around_equally_likely_modes(cls, sigma, num_modes):
     data = cls(num_samples=20_000, seed=3)
     assert data.sigma == sigma and len(data) == 20_000
-    assert data[0].shape == (2,) and data[0].dtype == torch.float32
+    assert data[0]["x"].shape == (2,) and data[0]["x"].dtype == torch.float32
     nearest = torch.cdist(data.points, data.modes).argmin(dim=1)  # (N,)
     offsets = data.points - data.modes[nearest]  # (N, 2)
     # per-axis mean 0 and standard deviation sigma (standard errors: sigma / 141 and 0.5%)
