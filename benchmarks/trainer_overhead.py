@@ -33,8 +33,9 @@ import argparse
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -45,6 +46,7 @@ from speechgan.config import load_config
 from speechgan.errors import ConfigError
 from speechgan.losses import NonSaturating
 from speechgan.plugins import get_plugin_manager
+from speechgan.registry import Registry
 from speechgan.schema import Config
 from speechgan.tracking import Tracker
 from speechgan.trainer import Trainer
@@ -52,7 +54,7 @@ from speechgan.trainer import Trainer
 Step = Callable[[], None]
 
 
-def build(config: Config, registry) -> Components:  # type: ignore[no-untyped-def]
+def build(config: Config, registry: Registry) -> Components:
     """The recipe's components, initialised from its seed (both loops get equal weights)."""
     torch.manual_seed(config.seed)
     return build_components(config, registry)
@@ -67,16 +69,18 @@ def check_recipe(config: Config, components: Components) -> None:
         and list(components.generators) == ["generator"] and list(components.discriminators) == ["discriminator"]
         and not config.loss_weights and trainer.d_steps_per_g == 1 and trainer.accumulate == 1
         and trainer.grad_clip is None and trainer.precision == "fp32" and trainer.ema is not None
+        and all(config.optim[group].scheduler is not None for group in ("generator", "discriminator"))
     )
     if not plain:
         raise ConfigError(
             "benchmarks/trainer_overhead.py compares against a hand-written non-saturating GAN loop: the recipe "
             "must use objective 'gan' (criterion non_saturating, no instance noise or top-k), one generator and "
-            "one discriminator, default loss weights, d_steps_per_g=1, accumulate=1, no grad_clip, fp32 and an EMA"
+            "one discriminator, default loss weights, d_steps_per_g=1, accumulate=1, no grad_clip, fp32, an EMA "
+            "and a learning-rate scheduler for both optimizers (as recipes/toy/ring8.yaml and grid25.yaml)"
         )
 
 
-def trainer_loop(config: Config, registry, run_dir: Path) -> Step:  # type: ignore[no-untyped-def]
+def trainer_loop(config: Config, registry: Registry, run_dir: Path) -> Step:
     trainer = Trainer(build(config, registry), run_dir, device=torch.device("cpu"))
     s = config.trainer
     trainer.tracker = Tracker(run_dir, enabled=False, max_steps=s.max_steps, start_step=0, log_every=s.log_every)
@@ -89,7 +93,7 @@ def trainer_loop(config: Config, registry, run_dir: Path) -> Step:  # type: igno
     return step
 
 
-def hand_written_loop(config: Config, registry) -> Step:  # type: ignore[no-untyped-def]
+def hand_written_loop(config: Config, registry: Registry) -> Step:
     components = build(config, registry)
     g, d = components.generators["generator"], components.discriminators["discriminator"]
     points = components.datasets["train"].points  # (N, 2)
@@ -99,10 +103,10 @@ def hand_written_loop(config: Config, registry) -> Step:  # type: ignore[no-unty
     sched_g = build_scheduler(config.optim["generator"].scheduler, opt_g, "optim.generator")
     sched_d = build_scheduler(config.optim["discriminator"].scheduler, opt_d, "optim.discriminator")
     ema = AveragedModel(g, multi_avg_fn=get_ema_multi_avg_fn(config.trainer.ema.decay), use_buffers=True)  # type: ignore[union-attr]
-    log_every, history = config.trainer.log_every, []
-    state = {"step": 0, "batches": iter(())}
+    log_every, history = config.trainer.log_every, []  # the plain loop's log: numbers every log_every steps
+    state: dict[str, Any] = {"step": 0, "batches": iter(())}
 
-    def epoch():  # type: ignore[no-untyped-def]
+    def epoch() -> Iterator[torch.Tensor]:
         perm = torch.randperm(len(points))
         return (perm[i : i + batch_size] for i in range(0, len(points) - batch_size + 1, batch_size))
 

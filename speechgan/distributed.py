@@ -68,18 +68,21 @@ def init_distributed(device_name: str) -> tuple[DistInfo, torch.device]:
     return DistInfo(dist.get_rank(), dist.get_world_size(), local_rank), device
 
 
-def average_gradients(params: list[nn.Parameter], world_size: int) -> None:
-    """All-reduce-average the gradients of ``params`` (one flat buffer per call)."""
+def average_gradients(params: list[nn.Parameter], world_size: int, loss: torch.Tensor) -> torch.Tensor:
+    """All-reduce-average the gradients of ``params`` and ``loss`` (one flat buffer per call).
+
+    Returns the mean ``loss`` over ranks: non-finite on every rank as soon as it is on one,
+    so all ranks agree to skip an update and the replicas never drift apart.
+    """
     grads = [p.grad for p in params if p.grad is not None]
-    if not grads:
-        return
-    flat = torch.cat([g.reshape(-1) for g in grads])
+    flat = torch.cat([g.reshape(-1) for g in grads] + [loss.detach().reshape(1).to(torch.float32)])
     dist.all_reduce(flat)
     flat /= world_size
     offset = 0
     for g in grads:
         g.copy_(flat[offset : offset + g.numel()].view_as(g))
         offset += g.numel()
+    return flat[-1]
 
 
 def broadcast_module(module: nn.Module) -> None:

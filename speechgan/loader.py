@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
-__all__ = ["ResumableBatchSampler", "make_loader", "to_device"]
+from .errors import SpeechganError
+
+__all__ = ["ResumableBatchSampler", "WorkerError", "make_loader", "to_device"]
 
 
 class ResumableBatchSampler(Sampler[torch.Tensor | list[int]]):
@@ -64,6 +66,52 @@ class ResumableBatchSampler(Sampler[torch.Tensor | list[int]]):
         return max(0, batches - self.start)
 
 
+class WorkerError:
+    """A user error (bad audio...) raised in a DataLoader worker, delivered as the batch.
+
+    PyTorch re-raises a worker's exception as a ``RuntimeError`` whose message is the
+    worker's traceback; carried this way, the main process raises the error itself, with
+    its own message (:meth:`raise_it`).
+    """
+
+    def __init__(self, error: SpeechganError) -> None:
+        self.error = error  # pickled to the main process
+
+    def raise_it(self) -> None:
+        raise self.error
+
+
+class _DeliverUserErrors(Dataset):
+    """``dataset`` in a worker process: a :class:`SpeechganError` becomes a :class:`WorkerError`."""
+
+    def __init__(self, dataset: Dataset[Any]) -> None:
+        self.dataset = dataset
+        self.collate = getattr(dataset, "collate", default_collate)
+        if callable(getattr(dataset, "__getitems__", None)):
+            self.__getitems__ = self._getitems
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: Any) -> Any:
+        try:
+            return self.dataset[index]
+        except SpeechganError as error:
+            return WorkerError(error)
+
+    def _getitems(self, indices: Any) -> Any:
+        try:
+            return self.dataset.__getitems__(indices)  # type: ignore[attr-defined]
+        except SpeechganError as error:
+            return WorkerError(error)
+
+    def collate_batch(self, items: Any) -> Any:
+        if isinstance(items, WorkerError):
+            return items
+        failed = next((item for item in items if isinstance(item, WorkerError)), None) if isinstance(items, list) else None
+        return failed if failed is not None else self.collate(items)
+
+
 def make_loader(
     dataset: Dataset[Any], *, batch_size: int, shuffle: bool, drop_last: bool, num_workers: int,
     seed: int, rank: int = 0, world_size: int = 1,
@@ -78,11 +126,13 @@ def make_loader(
         len(dataset), batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed,  # type: ignore[arg-type]
         rank=rank, world_size=world_size, as_tensor=callable(getattr(dataset, "__getitems__", None)),
     )
+    # in worker processes, user errors travel as batches (WorkerError), not as tracebacks
+    source = _DeliverUserErrors(dataset) if num_workers > 0 else dataset
     loader = DataLoader(
-        dataset,
+        source,
         batch_sampler=sampler,
         num_workers=num_workers,
-        collate_fn=getattr(dataset, "collate", None),
+        collate_fn=source.collate_batch if num_workers > 0 else getattr(dataset, "collate", None),  # type: ignore[union-attr]
         persistent_workers=False,
         # worker seeds come from this generator, reseeded per epoch, not from global RNG
         generator=torch.Generator(),

@@ -38,7 +38,7 @@ from .distributed import (
 )
 from .errors import TrainingError
 from .evaluate import EvaluationContext, run_metrics, write_metrics
-from .loader import make_loader, to_device
+from .loader import WorkerError, make_loader, to_device
 from .signals import StopSignals, TrainingInterrupted
 from .tracking import Tracker, as_float
 
@@ -143,7 +143,7 @@ class Trainer:
         while True:
             if self._iter is None:
                 self.sampler.set_epoch(self.epoch, self.batch_in_epoch)
-                set_epoch = getattr(self.loader.dataset, "set_epoch", None)
+                set_epoch = getattr(self.c.datasets["train"], "set_epoch", None)
                 if set_epoch is not None:  # datasets with random crops draw new ones each epoch
                     set_epoch(self.epoch)
                 self.loader.generator.manual_seed(self.config.seed * 7_919 + self.epoch)  # type: ignore[union-attr]
@@ -153,6 +153,8 @@ class Trainer:
             except StopIteration:
                 self.epoch, self.batch_in_epoch, self._iter = self.epoch + 1, 0, None
                 continue
+            if isinstance(batch, WorkerError):  # a bad file met in a DataLoader worker
+                batch.raise_it()
             self.batch_in_epoch += 1
             return to_device(batch, self.device)
 
@@ -199,8 +201,8 @@ class Trainer:
         (``log_norm``: this step writes a row of logs), not on every step.
         """
         params, optimizer, scaler = self.params[group], self.optimizers[group], self.scalers.get(group)
-        if self.dist.enabled:
-            average_gradients(params, self.dist.world_size)
+        if self.dist.enabled:  # the loss too: one rank's non-finite loss skips the update on all
+            total = average_gradients(params, self.dist.world_size, total)
         if scaler is not None:
             scaler.unscale_(optimizer)
         grads = [p.grad for p in params if p.grad is not None]

@@ -1,5 +1,6 @@
 """The trainer's batches: resumable, rank-aware batch sampling and whole-batch fetching."""
 
+import pytest
 import torch
 from torch.utils.data import Dataset
 
@@ -86,3 +87,38 @@ def test_other_datasets_are_indexed_with_ints_and_collated():
     loader, _ = make_loader(Items(), batch_size=4, shuffle=True, drop_last=True, num_workers=0, seed=2)
     (batch,) = list(loader)
     assert torch.equal(batch["x"], epoch_order(6, 2, 0)[:4].float())
+
+
+class BreaksAt(Dataset):
+    """Items i -> {"x": [i, -i]}; item ``bad`` raises the BadFile a changed audio file raises."""
+
+    def __init__(self, bad: int, batched: bool) -> None:
+        self.bad = bad
+        if batched:
+            self.__getitems__ = lambda indices: [self[int(i)] for i in indices]
+
+    def __len__(self) -> int:
+        return 8
+
+    def __getitem__(self, i):
+        from speechgan.data.policy import BadFile
+
+        if int(i) == self.bad:
+            raise BadFile("corpus/b.flac", "not a readable audio file (Internal psf_fseek() failed.)")
+        return {"x": torch.tensor([float(i), -float(i)])}
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_a_user_error_in_a_worker_process_reaches_the_trainer_as_itself(batched):
+    from speechgan.data.policy import BadFile
+    from speechgan.loader import WorkerError
+
+    loader, sampler = make_loader(BreaksAt(5, batched), batch_size=4, shuffle=False, drop_last=True,
+                                  num_workers=1, seed=0)
+    first, second = list(loader)
+    assert torch.equal(first["x"][:, 0], torch.arange(4.0))
+    assert isinstance(second, WorkerError)  # PyTorch would re-raise a RuntimeError holding the traceback
+    with pytest.raises(BadFile) as info:
+        second.raise_it()
+    assert str(info.value) == "corpus/b.flac: not a readable audio file (Internal psf_fseek() failed.)"
+

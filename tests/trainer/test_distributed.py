@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import torch
+
 from speechgan.checkpoint import load_checkpoint
 
 from ..conftest import TINY_GAN, write_yaml
@@ -23,3 +25,29 @@ def test_two_processes_keep_identical_weights(tmp_path):
     assert state["step"] == 3
     # rank 0 alone writes the log: one line per step
     assert len((run / "scalars.jsonl").read_text().splitlines()) == 3
+
+
+def _average_on_rank(rank: int, store_path: str, out: str) -> None:
+    import torch.distributed as dist
+
+    from speechgan.distributed import average_gradients
+
+    dist.init_process_group("gloo", store=dist.FileStore(store_path, 2), rank=rank, world_size=2)
+    p = torch.nn.Parameter(torch.zeros(3))
+    p.grad = torch.full((3,), float(rank + 1))  # rank 0: 1, rank 1: 2
+    loss = torch.tensor(float("nan") if rank == 1 else 0.5)  # non-finite on one rank only
+    mean = average_gradients([p], 2, loss)
+    torch.save({"grad": p.grad, "loss": mean}, f"{out}.{rank}")
+    dist.destroy_process_group()
+
+
+def test_a_non_finite_loss_on_one_rank_is_non_finite_on_all(tmp_path):
+    """Each rank decides to skip an update from the loss: the averaged one, so all agree."""
+    import torch.multiprocessing as mp
+
+    out = str(tmp_path / "result")
+    mp.spawn(_average_on_rank, args=(str(tmp_path / "store"), out), nprocs=2, join=True)
+    for rank in (0, 1):
+        result = torch.load(f"{out}.{rank}")
+        assert torch.equal(result["grad"], torch.full((3,), 1.5))
+        assert torch.isnan(result["loss"])

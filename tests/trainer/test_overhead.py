@@ -48,3 +48,15 @@ def test_weighted_terms_enter_the_total_with_their_weights(make_trainer):
     trainer.fit()
     row = rows(trainer.run_dir)[0]
     assert row["d/total"] == pytest.approx(0.5 * row["d/adv"] + 10.0 * row["d/gp"], rel=1e-6)
+
+
+def test_gradients_are_clipped_on_steps_that_log_nothing(make_trainer):
+    trainer = make_trainer({"optim": {"generator": {"name": "sgd", "lr": 1.0}, "discriminator": {"name": "sgd", "lr": 1.0}},
+                            "trainer": {"max_steps": 2, "log_every": 2, "grad_clip": 1e-3}})
+    weights = [torch.cat([p.detach().clone().reshape(-1) for p in trainer.g.parameters()])]
+    trainer.c.callbacks.append(type("Rec", (), {"on_step_end": lambda self, t, s, logs: weights.append(
+        torch.cat([p.detach().clone().reshape(-1) for p in t.g.parameters()]))})())
+    trainer.fit()
+    for before, after in zip(weights, weights[1:]):  # step 1 logs nothing, step 2 writes a row
+        assert 0 < (after - before).norm() <= 1e-3 * (1 + 1e-4)
+    assert rows(trainer.run_dir)[0]["grad_norm/generator"] > 1e-3  # the norm before clipping
