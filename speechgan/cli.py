@@ -8,7 +8,6 @@ Plugins add sub-commands through ``speechgan_register_commands``.
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 import traceback

@@ -192,3 +192,16 @@ class Kit:
     def speechgan_register_objectives(self, register):
         register("probe", Probe)
         register("mapping", Mapping)
+
+
+def assert_same_models(a_dir, b_dir, *, ema: bool = False) -> None:
+    """The ``last.pt`` of two run directories hold equal weights (and EMA weights), exactly."""
+    from speechgan.checkpoint import load_checkpoint
+
+    a, b = load_checkpoint(a_dir / "checkpoints" / "last.pt"), load_checkpoint(b_dir / "checkpoints" / "last.pt")
+    sections = [(s, a[s], b[s]) for s in ("generators", "discriminators")]
+    if ema:
+        sections.append(("ema.generator", a["ema"]["generator"], b["ema"]["generator"]))
+    for section, left, right in sections:
+        for name, tensor in left.items():
+            assert torch.equal(tensor, right[name]), f"{section}.{name}"

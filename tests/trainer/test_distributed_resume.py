@@ -15,6 +15,7 @@ from speechgan.checkpoint import load_checkpoint, save_checkpoint
 from speechgan.errors import TrainingError
 
 from ..conftest import TINY_GAN, write_yaml
+from .kit import assert_same_models
 
 ENV = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
 
@@ -70,10 +71,7 @@ def test_sigterm_to_one_rank_stops_both_at_one_step_and_the_resumed_run_continue
     full = subprocess.run(torchrun(config, whole), env=ENV, capture_output=True, text=True, timeout=240)
     assert full.returncode == 0, full.stderr[-3000:]
     assert rows(split) == rows(whole)
-    a, b = load_checkpoint(whole / "checkpoints" / "last.pt"), load_checkpoint(split / "checkpoints" / "last.pt")
-    for section in ("generators", "discriminators"):
-        for name, tensor in a[section].items():
-            assert torch.equal(tensor, b[section][name]), f"{section}.{name}"
+    assert_same_models(whole, split)
 
 
 def test_a_checkpoint_of_another_number_of_processes_is_refused(make_trainer):

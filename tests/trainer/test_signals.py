@@ -16,6 +16,8 @@ import torch
 from speechgan.checkpoint import load_checkpoint
 from speechgan.signals import StopSignals, TrainingInterrupted
 
+from .kit import assert_same_models
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -146,12 +148,7 @@ def test_ctrl_c_on_the_command_line_saves_says_how_to_resume_and_resumes_exactly
                           capture_output=True, text=True)
     assert full.returncode == 0, full.stderr[-3000:]
     assert rows(split) == rows(whole)
-    a, b = load_checkpoint(whole / "checkpoints" / "last.pt"), load_checkpoint(split / "checkpoints" / "last.pt")
-    for section in ("generators", "discriminators"):
-        for name, tensor in a[section].items():
-            assert torch.equal(tensor, b[section][name]), f"{section}.{name}"
-    for name, tensor in a["ema"]["generator"].items():
-        assert torch.equal(tensor, b["ema"]["generator"][name]), f"ema.{name}"
+    assert_same_models(whole, split, ema=True)
 
 
 @pytest.mark.parametrize(
