@@ -1,7 +1,8 @@
 """Built-in plugin: the GAN losses of :mod:`speechgan.losses`, registered by name.
 
 Adversarial criteria (``discriminator_loss`` / ``generator_loss``), instance noise,
-gradient penalties and auxiliary losses; an objective builds them from its config.
+gradient penalties and auxiliary losses (feature matching, L1, multi-resolution STFT); an
+objective builds them from its config.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from speechgan.losses import (
     L1Loss,
     LeastSquares,
     Minimax,
+    MultiResolutionSTFTLoss,
     NonSaturating,
     R1Penalty,
     TopK,
@@ -36,3 +38,7 @@ def speechgan_register_losses(register: Register) -> None:
     register("r1", R1Penalty, "R1 gradient penalty on real data (Mescheder et al. 2018)")
     register("feature_matching", FeatureMatchingLoss, "L1 feature matching on D's feature maps (MelGAN, HiFi-GAN)")
     register("l1", L1Loss, "mean absolute error: cycle-consistency and identity losses (CycleGAN)")
+    register(
+        "multi_resolution_stft", MultiResolutionSTFTLoss,
+        "spectral convergence + log STFT magnitude at 3 resolutions (Parallel WaveGAN, Yamamoto et al. 2020)",
+    )

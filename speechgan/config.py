@@ -216,9 +216,18 @@ def as_spec(value: Any) -> ComponentSpec:
     return ComponentSpec(name=value) if isinstance(value, str) else ComponentSpec.model_validate(value)
 
 
+def _accepts_none(annotation: Any) -> bool:
+    """``Annotated[X | None, ...]``: ``null`` in a config leaves the optional component out."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return type(None) in typing.get_args(annotation)
+
+
 def _check_ref(
     where: str, ref: ComponentRef, annotation: Any, value: Any, registry: Registry | None, injectable: set[str]
 ) -> tuple[Any, list[str]]:
+    if value is None and _accepts_none(annotation):
+        return None, []
     try:
         sub = as_spec(value)
     except ValidationError:

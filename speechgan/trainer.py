@@ -201,6 +201,10 @@ class Trainer:
         (``log_norm``: this step writes a row of logs), not on every step.
         """
         params, optimizer, scaler = self.params[group], self.optimizers[group], self.scalers.get(group)
+        if all(p.grad is None for p in params):
+            # no weighted term reached this group (its weights are scheduled to 0, as Parallel
+            # WaveGAN holds D back at first): no update, and its LR schedule waits too
+            return False
         if self.dist.enabled:  # the loss too: one rank's non-finite loss skips the update on all
             total = average_gradients(params, self.dist.world_size, total)
         if scaler is not None:
@@ -248,6 +252,8 @@ class Trainer:
             )
 
     def _backward(self, group: str, loss: torch.Tensor) -> None:
+        if not loss.requires_grad:  # every term of this group weighted 0 at this step
+            return
         scaler = self.scalers.get(group)
         (scaler.scale(loss) if scaler is not None else loss).backward()
 

@@ -1,10 +1,42 @@
-"""GAN vocoder training as in HiFi-GAN (Kong et al. 2020) and MelGAN (Kumar et al. 2019).
+"""GAN vocoder training as in HiFi-GAN (Kong et al. 2020), MelGAN (Kumar et al. 2019) and
+Parallel WaveGAN (Yamamoto et al. 2020).
 
 The generator maps features (a log-mel spectrogram) to a waveform; any number of
 discriminators (multi-period, multi-scale...) each return ``(logits, feature_maps)``, both
-lists over their sub-discriminators. Loss terms and HiFi-GAN's weights:
-least-squares adversarial (``g/adv`` 1), feature matching (``g/fm`` 2) and the L1
-distance of the log-mel spectrograms of real and generated audio (``g/mel`` 45).
+lists over their sub-discriminators. Loss terms, each summed over the discriminators:
+
+* ``d/adv``, ``g/adv``: the adversarial criterion (``criterion``);
+* ``g/fm``: feature matching, ``sum over sub-discriminators and layers of mean |D_l(x) -
+  D_l(G(s))|`` (:func:`speechgan.losses.feature_matching_loss`);
+* ``g/mel``: ``mean |mel(G(s)) - mel(x)|`` on the loss front-end ``loss_features`` (by
+  default the input front-end ``features:``);
+* ``g/stft``: Parallel WaveGAN's multi-resolution STFT loss, spectral convergence + log
+  magnitude (:class:`speechgan.losses.MultiResolutionSTFTLoss`).
+
+A term whose weight is 0 is not computed (no front-end or STFT call; no discriminator pass
+in the G step when ``g/adv`` and ``g/fm`` are both 0). The three papers are configs:
+
+* **HiFi-GAN** (the defaults; Kong et al. 2020, section 2.3): ``least_squares``,
+  ``g/adv`` 1, ``g/fm`` 2, ``g/mel`` 45. Its mel loss uses a full-band mel
+  (``fmax_for_loss: null`` in ``config_v1.json``) while the input mel stops at 8 kHz, so the
+  recipe gives the loss its own front-end: ``objective: {name: vocoder, args:
+  {loss_features: {name: log_mel, args: {fmax: null}}}}``.
+* **MelGAN** (Kumar et al. 2019, section 2.3 and the ablation study of section 3):
+  ``criterion: hinge``, ``loss_weights: {g/fm: 10, g/mel: 0}``; the paper trains with the
+  hinge loss and feature matching (lambda = 10) only, and its ``scripts/train.py`` computes
+  a mel L1 just to log it. Where this differs: ``g/fm`` is the paper's ``sum_k L_FM`` (mean
+  per layer, summed over layers and discriminators), whereas the reference code also scales
+  each layer by ``4 / (n_layers_D + 1)`` and averages over its 3 discriminators, an
+  effective weight of 8/3 on this sum; and no mel error is logged during training when its
+  weight is 0 (evaluate with the ``log_mel_l1`` metric instead).
+* **Parallel WaveGAN** (Yamamoto et al. 2020): ``least_squares``, ``loss_weights: {g/adv:
+  4, g/fm: 0, g/mel: 0, g/stft: 1}`` (lambda_adv = 4). Its reference recipe trains G on the
+  STFT loss alone for the first 100k steps, ``g/adv: {value: 4, start: 100000}`` (and
+  leaves D untrained until then).
+
+The loss front-end must run at the input front-end's sample rate (it compares the
+generator's waveform with the real one, both at that rate); its hop, FFT size, mel bands and
+band limits may differ, since only the loss reads its frames.
 """
 
 from __future__ import annotations
@@ -16,7 +48,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from speechgan.losses import AdversarialCriterion, feature_matching_loss
+from speechgan.errors import ConfigError
+from speechgan.features import FrontEnd
+from speechgan.losses import AdversarialCriterion, MultiResolutionSTFTLoss, feature_matching_loss
 from speechgan.objective import AudioSample, Objective, Pair, mean_output
 from speechgan.registry import ComponentRef
 
@@ -24,20 +58,31 @@ __all__ = ["Vocoder"]
 
 
 class Vocoder(Objective):
-    """Features -> waveform GAN vocoder with feature matching and mel L1 (HiFi-GAN)."""
+    """Features -> waveform GAN vocoder: adversarial, feature matching, mel L1 and MR-STFT terms."""
 
     generator_roles = ("generator",)
     discriminator_roles = None  # any set of discriminators, e.g. {mpd, msd}
-    terms = {"d/adv": 1.0, "g/adv": 1.0, "g/fm": 2.0, "g/mel": 45.0}
+    terms = {"d/adv": 1.0, "g/adv": 1.0, "g/fm": 2.0, "g/mel": 45.0, "g/stft": 0.0}
     reads = frozenset({"wave", "features"})  # of a FEATURES batch (speechgan.batches)
 
     def __init__(
         self,
         features: nn.Module,
         criterion: Annotated[AdversarialCriterion, ComponentRef("loss")] = "least_squares",  # type: ignore[assignment]
+        loss_features: Annotated[FrontEnd | None, ComponentRef("feature")] = None,
+        stft_loss: Annotated[MultiResolutionSTFTLoss, ComponentRef("loss")] = "multi_resolution_stft",  # type: ignore[assignment]
     ) -> None:
         super().__init__()
+        if loss_features is not None:
+            _check_same_rate(features, loss_features)
         self.features, self.criterion = features, criterion
+        self.loss_features = loss_features
+        self.stft_loss = stft_loss
+
+    @property
+    def mel(self) -> nn.Module:
+        """The front-end of ``g/mel``: ``loss_features``, else the input front-end."""
+        return self.features if self.loss_features is None else self.loss_features
 
     def generate(self, batch: dict[str, torch.Tensor], *, g: nn.ModuleDict, step: int) -> dict[str, Any]:
         wave = batch["wave"]  # (B, T)
@@ -63,17 +108,34 @@ class Vocoder(Objective):
 
     def generator_terms(self, batch: Any, state: dict[str, Any], *, g: nn.ModuleDict, d: nn.ModuleDict, step: int,
                         weights: Mapping[str, float]) -> dict[str, torch.Tensor]:
-        real, fake = state["real"], state["fake"]
+        real, fake = state["real"], state["fake"]  # (B, 1, T) each
+        terms: dict[str, torch.Tensor] = {}
+        if weights.get("g/adv", 0.0) or weights.get("g/fm", 0.0):
+            terms.update(self._adversarial_terms(real, fake, d, matching=bool(weights.get("g/fm", 0.0))))
+        if weights.get("g/mel", 0.0):
+            terms["g/mel"] = F.l1_loss(self.mel(fake.squeeze(1)), self.mel(real.squeeze(1)))  # (B, M', N') each
+        if weights.get("g/stft", 0.0):
+            convergence, log_magnitude = self.stft_loss(fake, real)
+            terms["g/stft"] = convergence + log_magnitude
+            terms["stats/stft_convergence"] = convergence.detach()
+            terms["stats/stft_log_magnitude"] = log_magnitude.detach()
+        return terms
+
+    def _adversarial_terms(self, real: torch.Tensor, fake: torch.Tensor, d: nn.ModuleDict, *,
+                           matching: bool) -> dict[str, torch.Tensor]:
+        """``g/adv``, and ``g/fm`` with ``matching`` (the only use of D's pass on real audio here)."""
         adv, fm = [], []
         for disc in d.values():
-            with torch.no_grad():
-                _, real_maps = disc(real)
+            if matching:
+                with torch.no_grad():
+                    _, real_maps = disc(real)
             fake_logits, fake_maps = disc(fake)
             adv.append(self.criterion.generator_loss(fake_logits))
-            fm.append(feature_matching_loss(real_maps, fake_maps))
-        terms = {"g/adv": torch.stack(adv).sum(), "g/fm": torch.stack(fm).sum()}
-        if weights.get("g/mel", 0.0):
-            terms["g/mel"] = F.l1_loss(self.features(fake.squeeze(1)), self.features(real.squeeze(1)))
+            if matching:
+                fm.append(feature_matching_loss(real_maps, fake_maps))
+        terms = {"g/adv": torch.stack(adv).sum()}
+        if matching:
+            terms["g/fm"] = torch.stack(fm).sum()
         return terms
 
     def evaluation_pairs(self, *, g: nn.ModuleDict, dataset: Any, device: torch.device,
@@ -89,3 +151,15 @@ class Vocoder(Objective):
         rate = int(getattr(self.features, "sample_rate", 0))
         fake = g["generator"](batch["features"][:1]).reshape(-1)
         return {"generated": AudioSample(fake, rate), "real": AudioSample(batch["wave"][0], rate)} if rate else {}
+
+
+def _check_same_rate(features: nn.Module, loss_features: nn.Module) -> None:
+    """The loss front-end reads the generator's waveform, which is at the input front-end's rate."""
+    rate, loss_rate = getattr(features, "sample_rate", None), getattr(loss_features, "sample_rate", None)
+    if rate is not None and loss_rate is not None and int(rate) != int(loss_rate):
+        raise ConfigError(
+            f"objective.args.loss_features: the loss front-end {type(loss_features).__name__} runs at "
+            f"{loss_rate} Hz but the input front-end `features:` ({type(features).__name__}) at {rate} Hz, "
+            f"which is the rate of the audio the generator makes; set the loss front-end's sample_rate "
+            f"to {rate} (its hop, FFT size and mel bands may differ)"
+        )

@@ -1,4 +1,5 @@
-"""Reusable GAN losses: adversarial criteria, gradient penalties and auxiliary losses.
+"""Reusable GAN losses: adversarial criteria, gradient penalties and auxiliary losses
+(feature matching, L1, Parallel WaveGAN's multi-resolution STFT loss).
 
 The built-in ``losses`` plugin (``speechgan_plugins.losses``) registers them by name; an
 objective may also import them directly.
@@ -23,6 +24,7 @@ from .auxiliary import (
     feature_matching_loss,
     identity_loss,
 )
+from .stft import PWG_RESOLUTIONS, MultiResolutionSTFTLoss
 from .topk import TopK
 from .regularizers import Critic, GradientPenalty, R1Penalty, gradient_penalty, r1_penalty
 
@@ -48,4 +50,6 @@ __all__ = [
     "identity_loss",
     "FeatureMatchingLoss",
     "L1Loss",
+    "MultiResolutionSTFTLoss",
+    "PWG_RESOLUTIONS",
 ]

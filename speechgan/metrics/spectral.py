@@ -4,7 +4,8 @@
   error": the mean absolute difference of log-mel spectrograms computed as its
   ``meldataset.mel_spectrogram`` does.
 * :func:`multi_resolution_stft_distance`: the multi-resolution STFT loss of Parallel WaveGAN
-  (Yamamoto et al., ICASSP 2020) used as a distance.
+  (Yamamoto et al., ICASSP 2020) used as a distance: the training loss
+  :class:`speechgan.losses.MultiResolutionSTFTLoss` itself, so the two never drift apart.
 
 Signals of different length are cut to the shorter one first (these compare frame t with
 frame t).
@@ -17,12 +18,10 @@ import torch
 
 from ..errors import DataError
 from ..features.mel import LogMelSpectrogram
+from ..losses.stft import PWG_RESOLUTIONS, MultiResolutionSTFTLoss
 from ._signal import Waveform, as_numpy_waveform, as_tensor_waveform, check_sample_rate, trim_to_shorter
 
 __all__ = ["log_mel_spectrogram", "log_mel_l1", "multi_resolution_stft_distance", "PWG_RESOLUTIONS"]
-
-#: Parallel WaveGAN's (fft_size, hop_size, win_length) triples.
-PWG_RESOLUTIONS: tuple[tuple[int, int, int], ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
 
 
 def log_mel_spectrogram(
@@ -81,13 +80,6 @@ def log_mel_l1(
     return float(np.mean(np.abs(log_mel_spectrogram(r, sample_rate, **kw) - log_mel_spectrogram(g, sample_rate, **kw))))
 
 
-def _stft_magnitude(x: torch.Tensor, fft_size: int, hop_size: int, win_length: int) -> torch.Tensor:
-    window = torch.hann_window(win_length, device=x.device, dtype=x.dtype)
-    spec = torch.stft(x, fft_size, hop_size, win_length, window, return_complex=True)  # (F, frames), centred
-    # Parallel WaveGAN clamps the power at 1e-7 before the square root (keeps log finite).
-    return torch.sqrt(torch.clamp(spec.real**2 + spec.imag**2, min=1e-7))
-
-
 def multi_resolution_stft_distance(
     ref: Waveform,
     gen: Waveform,
@@ -95,26 +87,16 @@ def multi_resolution_stft_distance(
 ) -> float:
     """Parallel WaveGAN's multi-resolution STFT loss between two waveforms, as a distance.
 
-    For each ``(fft_size, hop, win)`` in ``resolutions`` (default (1024, 120, 600),
-    (2048, 240, 1200), (512, 50, 240); Hann window, centred STFT), with magnitudes
-    ``S = sqrt(max(|X|^2, 1e-7))``: spectral convergence ``||S - S^||_F / ||S||_F`` and
-    log-magnitude distance ``mean |ln S - ln S^|``. Returns mean(SC) + mean(log-mag) over
-    the resolutions: 0 for identical signals. NumPy arrays or tensors on any device (the
-    device and dtype of ``ref`` when it is a tensor); signals are cut to the shorter.
+    Mean spectral convergence + mean log-magnitude distance over ``resolutions`` (default
+    (1024, 120, 600), (2048, 240, 1200), (512, 50, 240)), computed by the training loss
+    itself, :class:`speechgan.losses.MultiResolutionSTFTLoss` (see there for the definition):
+    0 for identical signals. NumPy arrays or tensors on any device (the device and dtype of
+    ``ref`` when it is a tensor, float64 for arrays); signals are cut to the shorter.
     """
     r = as_tensor_waveform(ref, "ref")
     g = as_tensor_waveform(gen, "gen").to(r.device, r.dtype)
     r, g = trim_to_shorter(r, g)
-    longest = max(fft_size for fft_size, _, _ in resolutions)
-    if r.shape[-1] <= longest // 2:
-        raise DataError(
-            f"multi_resolution_stft_distance needs more than {longest // 2} samples (half the largest "
-            f"FFT size), got {r.shape[-1]}"
-        )
-    sc, mag = [], []
-    for fft_size, hop, win in resolutions:
-        s_ref = _stft_magnitude(r, fft_size, hop, win)
-        s_gen = _stft_magnitude(g, fft_size, hop, win)
-        sc.append(torch.linalg.norm(s_ref - s_gen) / torch.linalg.norm(s_ref))
-        mag.append(torch.mean(torch.abs(torch.log(s_ref) - torch.log(s_gen))))
-    return float(torch.stack(sc).mean() + torch.stack(mag).mean())
+    loss = MultiResolutionSTFTLoss(resolutions=resolutions).to(r.device)
+    with torch.no_grad():
+        convergence, log_magnitude = loss(g[None], r[None])  # (1, T) each: a batch of one
+    return float(convergence + log_magnitude)

@@ -132,7 +132,7 @@ def test_component_errors_name_the_key(tmp_path, monkeypatch):
     assert lines[0] == f"{path}: invalid config (6 errors)"
     assert set(lines[1:]) == {
         "  objective.args.criterion: unknown loss 'hinj'. Did you mean 'hinge'? Available losses: feature_matching, "
-        "gradient_penalty, hinge, instance_noise, l1, least_squares, minimax, non_saturating, r1, top_k, wasserstein",
+        "gradient_penalty, hinge, instance_noise, l1, least_squares, minimax, multi_resolution_stft, non_saturating, r1, top_k, wasserstein",
         "  loss_weights.d/gpp: objective 'gan' has no loss term 'd/gpp' (did you mean 'd/gp'?); its terms: d/adv, d/gp, d/r1, g/adv",
         "  generators.generator.args.hiden_dim: unknown argument of generator 'mlp' (did you mean 'hidden_dim'?); "
         f"it accepts: {', '.join(inspect.signature(MLPGenerator).parameters)}",

@@ -9,7 +9,7 @@ from speechgan.plugins import get_plugin_manager
 from speechgan.schema import ComponentSpec
 
 CRITERIA = {"minimax", "non_saturating", "least_squares", "hinge", "wasserstein"}
-OTHERS = {"instance_noise", "gradient_penalty", "r1", "feature_matching", "l1", "top_k"}
+OTHERS = {"instance_noise", "gradient_penalty", "r1", "feature_matching", "l1", "top_k", "multi_resolution_stft"}
 
 
 def _registry():

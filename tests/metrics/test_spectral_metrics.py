@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from speechgan.errors import DataError
+from speechgan.losses import MultiResolutionSTFTLoss
 from speechgan.metrics import log_mel_l1, log_mel_spectrogram, multi_resolution_stft_distance
 
 SR = 22050
@@ -82,3 +83,15 @@ def test_mr_stft_positive_for_a_different_signal_and_works_on_tensors(speech_lik
 def test_mr_stft_rejects_signals_shorter_than_half_the_largest_fft() -> None:
     with pytest.raises(DataError, match=r"needs more than 1024 samples \(half the largest FFT size\), got 1000"):
         multi_resolution_stft_distance(np.ones(1000), np.ones(1000))
+
+
+def test_mr_stft_metric_is_the_training_loss(speech_like) -> None:
+    x = speech_like(0.5)
+    y = speech_like(0.5, f0=180.0) + 0.01 * np.random.default_rng(3).standard_normal(len(x))
+    convergence, log_magnitude = MultiResolutionSTFTLoss()(torch.from_numpy(y)[None], torch.from_numpy(x)[None])
+    assert multi_resolution_stft_distance(x, y) == (convergence + log_magnitude).item()
+    resolutions = ((256, 64, 256), (128, 32, 100))
+    convergence, log_magnitude = MultiResolutionSTFTLoss(resolutions=resolutions)(
+        torch.from_numpy(y)[None], torch.from_numpy(x)[None]
+    )
+    assert multi_resolution_stft_distance(x, y, resolutions) == (convergence + log_magnitude).item()

@@ -116,7 +116,7 @@ def test_merged_outputs_fit_the_vocoder_objective() -> None:
     d_terms = objective.discriminator_terms({}, state, g=nn.ModuleDict(), d=nn.ModuleDict({"mpd": mpd}), step=0,
                                             weights={})
     g_terms = objective.generator_terms({}, state, g=nn.ModuleDict(), d=nn.ModuleDict({"mpd": mpd}), step=0,
-                                        weights={"g/mel": 0.0})
+                                        weights={"g/adv": 1.0, "g/fm": 1.0, "g/mel": 0.0})
     (real_logits, real_maps), (fake_logits, fake_maps) = mpd(real), mpd(fake)
     assert len(real_logits) == len(real_maps) == 2 and all(len(m) == 3 for m in real_maps)
     d_expected = sum(((1 - r) ** 2).mean() + (f**2).mean() for r, f in zip(real_logits, fake_logits))

@@ -221,3 +221,25 @@ def test_datasets_with_set_epoch_are_told_the_epoch(make_trainer):
     trainer.loader.dataset.set_epoch = seen.append
     trainer.fit()
     assert seen == [0, 1]
+
+
+def test_a_group_whose_terms_are_all_weighted_zero_is_held_back(make_trainer):
+    """Parallel WaveGAN trains G alone at first: D's only term is scheduled to start later.
+    D gets no update and its learning-rate schedule waits; G trains as usual."""
+    trainer = make_trainer({
+        "loss_weights": {"d/adv": {"value": 1.0, "start": 2}},
+        "optim": {"discriminator": {"name": "adam", "lr": 1e-2,
+                                    "scheduler": {"name": "linear", "args": {"start_factor": 1.0, "end_factor": 0.5,
+                                                                              "total_iters": 10}}}},
+    })
+    d_before = [p.detach().clone() for p in trainer.d.parameters()]
+    g_before = [p.detach().clone() for p in trainer.g.parameters()]
+    for _ in range(2):
+        trainer.train_step()
+        trainer.step += 1
+    assert all(torch.equal(a, b) for a, b in zip(d_before, trainer.d.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(g_before, trainer.g.parameters()))
+    assert trainer.schedulers["discriminator"].last_epoch == 0 and trainer.nonfinite_steps == 0
+    trainer.train_step()  # step 2: d/adv is on
+    assert not all(torch.equal(a, b) for a, b in zip(d_before, trainer.d.parameters()))
+    assert trainer.schedulers["discriminator"].last_epoch == 1
