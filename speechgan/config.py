@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from .contracts import check_batches, check_hop, protocol_mismatch
+from .contracts import check_batches, check_built, protocol_mismatch
 from .errors import ConfigError, SpeechganError
 from .registry import ComponentRef, Registry
 from .schema import OPTIMIZERS, SCHEDULERS, ComponentSpec, Config
@@ -360,7 +360,7 @@ def validate_config(data: dict[str, Any], registry: Registry | None, *, source: 
             errors.extend(_check_objective(config, component.factory))
     errors.extend(_check_optimizers(config))
     if not errors:  # checks between components, once each one is valid on its own
-        errors.extend(check_batches(config, registry) + check_hop(config, registry))
+        errors.extend(check_batches(config, registry) + check_built(config, registry))
     if errors:
         raise ConfigError(_report(source, errors))
     return config

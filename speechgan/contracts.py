@@ -10,14 +10,16 @@ attribute error minutes into training:
   (``criterion: Annotated[AdversarialCriterion, ComponentRef("loss")]``) must build an
   object of that argument's type: the ``loss`` kind holds criteria, penalties, instance
   noise and top-k alike, so the kind alone does not say which fits.
-* :func:`check_hop`: a generator that turns frames into samples (an ``upsample_factor``
-  attribute) must upsample by the front-end's ``hop_length``. The generator is built on
-  PyTorch's ``meta`` device (shapes only: no memory, no initialisation), so the check costs
-  next to nothing even for large generators.
+* :func:`check_built`: a generator that turns frames into samples (an ``upsample_factor``
+  attribute) must upsample by the front-end's ``hop_length``, and the objective's own
+  checks of its arguments (against the front-end, say) must pass. Generators are built on
+  PyTorch's ``meta`` device (shapes only: no memory, no initialisation), so the check
+  costs next to nothing even for large generators; the objective, small, is built as is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import types
 import typing
@@ -30,7 +32,7 @@ from .errors import SpeechganError
 from .registry import Registry
 from .schema import Config
 
-__all__ = ["check_batches", "expected_types", "protocol_mismatch", "check_hop", "hop_mismatch"]
+__all__ = ["check_batches", "expected_types", "protocol_mismatch", "check_built", "hop_mismatch"]
 
 
 def check_batches(config: Config, registry: Registry) -> list[str]:
@@ -111,31 +113,40 @@ def hop_mismatch(role: str, generator_name: str, factor: int, features_name: str
     )
 
 
-def check_hop(config: Config, registry: Registry) -> list[str]:
-    """Error lines for generators whose upsampling differs from the front-end's hop."""
+def _build_to_check(
+    registry: Registry, kind: str, spec: Any, path: str, features: Any, errors: list[str], *, meta: bool
+) -> Any:
+    """Build a component (on the meta device with ``meta``); its own argument checks go to ``errors``."""
     from .build import build_component  # build imports config, which imports this module
 
-    if config.features is None or not config.generators:
-        return []
     try:
-        features = build_component(registry, "feature", config.features, path="features")
+        with torch.device("meta") if meta else contextlib.nullcontext():
+            return build_component(registry, kind, spec, path=path, injected={"features": features})
     except SpeechganError as exc:
-        return [str(exc)]
-    hop = getattr(features, "hop_length", None)
-    if hop is None:
-        return []
-    errors = []
-    for role, spec in config.generators.items():
+        if exc.__cause__ is None or isinstance(exc.__cause__, SpeechganError):
+            errors.append(str(exc))  # the factory refused its arguments
+        return None  # else it cannot be built here: checked when built for training
+
+
+def check_built(config: Config, registry: Registry) -> list[str]:
+    """Error lines for generators whose upsampling differs from the front-end's hop, and for
+    the objective's own checks of its arguments (a loss front-end at another sample rate
+    than the input's...): generators are built on the meta device, the objective as is."""
+    from .build import build_component
+
+    features = None
+    if config.features is not None:
         try:
-            with torch.device("meta"):
-                module = build_component(
-                    registry, "generator", spec, path=f"generators.{role}", injected={"features": features}
-                )
+            features = build_component(registry, "feature", config.features, path="features")
         except SpeechganError as exc:
-            if exc.__cause__ is None or isinstance(exc.__cause__, SpeechganError):
-                errors.append(str(exc))  # the factory refused its arguments
-            continue  # else it cannot run on the meta device: checked when built
+            return [str(exc)]
+    errors: list[str] = []
+    hop = getattr(features, "hop_length", None)
+    for role, spec in config.generators.items() if features is not None else ():
+        module = _build_to_check(registry, "generator", spec, f"generators.{role}", features, errors, meta=True)
         factor = getattr(module, "upsample_factor", None)
-        if factor is not None and int(factor) != int(hop):
+        if hop is not None and factor is not None and int(factor) != int(hop):
             errors.append(hop_mismatch(role, spec.name, int(factor), config.features.name, int(hop)))
+    # the objective is small (losses, front-ends that compute their filter banks): built as is
+    _build_to_check(registry, "objective", config.objective, "objective", features, errors, meta=False)
     return errors

@@ -120,17 +120,17 @@ def test_the_loss_front_end_is_built_from_the_config_and_may_have_another_hop(ki
     assert math.isclose(row["g/total"], row["g/adv"] + 2 * row["g/fm"] + 45 * row["g/mel"], rel_tol=1e-5)
 
 
-def test_a_loss_front_end_at_another_sample_rate_is_refused_when_built(kit_registry) -> None:
-    config = validate_config(merge(TINY, {
+def test_a_loss_front_end_at_another_sample_rate_is_refused_at_load(kit_registry) -> None:
+    config = merge(TINY, {
         "objective": {"name": "vocoder", "args": {"loss_features": {"name": "log_mel", "args": {"sample_rate": 16000}}}},
-    }), kit_registry)
+    })
     with pytest.raises(ConfigError) as info:
-        build_components(config, kit_registry)
-    assert str(info.value) == (
-        "objective: objective.args.loss_features: the loss front-end LogMelSpectrogram runs at 16000 Hz but the "
+        validate_config(config, kit_registry)  # what `speechgan check` runs: the objective is built on meta
+    assert (
+        "  objective: objective.args.loss_features: the loss front-end LogMelSpectrogram runs at 16000 Hz but the "
         "input front-end `features:` (Frames) at 800 Hz, which is the rate of the audio the generator makes; "
         "set the loss front-end's sample_rate to 800 (its hop, FFT size and mel bands may differ)"
-    )
+    ) in str(info.value)
 
 
 def test_loss_features_are_validated_with_their_key_path(kit_registry) -> None:
