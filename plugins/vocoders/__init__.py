@@ -5,6 +5,7 @@ paper presets (:mod:`.hifigan`, :mod:`.melgan`) and waveform discriminators retu
 ``(logits, feature_maps)`` for the ``vocoder`` objective (:mod:`.discriminators`,
 :func:`.melgan.melgan_msd`). Generators expose ``upsample_factor`` (checked against the
 front-end's hop when a config loads) and ``remove_weight_norm()`` for inference and export.
+The ``speechgan vocode`` command (:mod:`.vocode`) turns audio files and ``.npy`` mels into WAVs.
 """
 
 from speechgan import hookimpl
@@ -19,6 +20,7 @@ from .discriminators import (
 )
 from .hifigan import HiFiGANGenerator, hifigan_v1, hifigan_v2, hifigan_v3
 from .melgan import MelGANGenerator, melgan_msd
+from .vocode import speechgan_register_commands, vocode_files
 
 __all__ = [
     "HiFiGANGenerator",
@@ -33,6 +35,8 @@ __all__ = [
     "melgan_msd",
     "ResolutionDiscriminator",
     "MultiResolutionDiscriminator",
+    "vocode_files",
+    "speechgan_register_commands",
 ]
 
 

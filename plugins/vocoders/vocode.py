@@ -1,0 +1,198 @@
+"""``speechgan vocode RUN_DIR INPUT... --out DIR``: waveforms from a trained vocoder run.
+
+Inputs are audio files (analysis-synthesis: the run's front-end makes the mel-spectrogram,
+the generator turns it back into a waveform), ``.npy`` mel-spectrograms ``(n_mels, N)`` or
+``(1, n_mels, N)`` (from a TTS model, say), or folders of either, searched recursively.
+Each becomes a WAV file of ``N * hop`` samples at the front-end's sample rate, with the
+generator's weight norm folded away first (Kong et al. 2020, "HiFi-GAN"; Kumar et al. 2019,
+"MelGAN": both remove it for inference).
+
+The run comes through :func:`speechgan.inference.load_run`, which refuses a checkpoint whose
+front-end fingerprint differs from the one its config builds; a ``.npy`` with another
+number of mel bins, or a dtype or values a front-end never makes, is refused too. Every
+input is checked before the first file is written, so a bad one leaves ``--out`` untouched.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from speechgan import hookimpl
+from speechgan.data.audio_io import AUDIO_EXTENSIONS, AudioLoader, write_audio
+from speechgan.errors import DataError, TrainingError
+from speechgan.inference import LoadedRun, load_run
+
+__all__ = ["VocodeReport", "vocode_files", "find_inputs", "read_mel", "speechgan_register_commands"]
+
+MEL_EXTENSION = ".npy"
+
+
+@dataclass(frozen=True)
+class VocodeReport:
+    """What :func:`vocode_files` wrote and how fast: real time factor = audio seconds / synthesis seconds."""
+
+    outputs: tuple[Path, ...]
+    audio_seconds: float
+    synthesis_seconds: float  # the generator's time alone (front-end and file I/O excluded)
+    wall_seconds: float
+
+    @property
+    def real_time_factor(self) -> float:
+        """How many times faster than real time the generator ran (``x real time``)."""
+        return self.audio_seconds / max(self.synthesis_seconds, 1e-9)
+
+
+def _is_mel(path: Path) -> bool:
+    return path.suffix.lower() == MEL_EXTENSION
+
+
+def _is_input(path: Path) -> bool:
+    return path.is_file() and (path.suffix.lower() in AUDIO_EXTENSIONS or _is_mel(path))
+
+
+def find_inputs(inputs: Sequence[str | Path]) -> list[tuple[Path, Path]]:
+    """``(input file, output path relative to --out)`` for each file of ``inputs``.
+
+    A file ``x.flac`` or ``x.npy`` gives ``x.wav``; a folder ``a`` gives ``a/<its path
+    inside a>.wav`` for every audio file and ``.npy`` in it, recursively and sorted. Two
+    inputs that would write the same output are refused.
+    """
+    pairs: list[tuple[Path, Path]] = []
+    kinds = f"audio file ({', '.join(AUDIO_EXTENSIONS)}) or {MEL_EXTENSION} mel-spectrogram"
+    for item in map(Path, inputs):
+        if item.is_dir():
+            found = sorted(p for p in item.rglob("*") if _is_input(p))
+            if not found:
+                raise DataError(f"{item}: the folder holds no {kinds}")
+            pairs += [(p, Path(item.resolve().name) / p.relative_to(item).with_suffix(".wav")) for p in found]
+        elif _is_input(item):
+            pairs.append((item, Path(item.with_suffix(".wav").name)))
+        elif item.exists():
+            raise DataError(f"{item}: not an {kinds}; give such files or folders holding them")
+        else:
+            raise DataError(f"{item}: no such file or folder")
+    seen: dict[Path, Path] = {}
+    for source, output in pairs:
+        if output in seen:
+            raise DataError(f"{seen[output]} and {source} would both be written to {output}; rename one of them")
+        seen[output] = source
+    return pairs
+
+
+def read_mel(path: Path, *, n_mels: int, front_end: str) -> np.ndarray:
+    """A ``.npy`` mel-spectrogram as float32 ``(n_mels, N)``; refuse other shapes, dtypes or bins."""
+    try:
+        mel = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable .npy array ({exc}); save it with numpy.save") from None
+    if mel.ndim == 3 and mel.shape[0] == 1:
+        mel = mel[0]  # (1, n_mels, N) -> (n_mels, N)
+    if mel.ndim != 2 or mel.shape[1] == 0:
+        raise DataError(f"{path}: a mel-spectrogram has shape (n_mels, frames) or (1, n_mels, frames) with at least "
+                        f"one frame, this array has shape {mel.shape}")
+    if not np.issubdtype(mel.dtype, np.floating):
+        raise DataError(f"{path}: holds {mel.dtype} values, a mel-spectrogram holds floating-point log magnitudes; "
+                        "save it as float32")
+    if mel.shape[0] != n_mels:
+        raise DataError(f"{path}: holds {mel.shape[0]} mel bins, the run's front-end `{front_end}` makes {n_mels}; "
+                        "make the mel-spectrograms with the front-end the vocoder was trained with (its `features:` "
+                        "in the run's config.yaml)")
+    bad = ~np.isfinite(mel)
+    if bad.any():
+        raise DataError(f"{path}: {int(bad.sum())} non-finite value(s) (NaN or Inf), the first in frame "
+                        f"{int(np.argwhere(bad)[0][1])}; fix the model or script that made it")
+    return np.ascontiguousarray(mel, dtype=np.float32)
+
+
+def _channels(features: nn.Module, device: torch.device) -> int:
+    """The number of channels (mel bins) the front-end makes, from one second of silence."""
+    return int(features(torch.zeros(1, features.sample_rate, device=device)).shape[1])  # (1, C, N)
+
+
+def _vocoder(run: LoadedRun) -> tuple[nn.Module, nn.Module]:
+    """The run's ``(front-end, generator)``, weight norm folded into the generator's weights."""
+    if run.features is None or "generator" not in run.generators:
+        raise TrainingError(
+            f"{run.run_dir}: not a vocoder run: vocode needs a `features:` front-end and a `generator` role "
+            f"(the `vocoder` objective), this run has {'no front-end' if run.features is None else 'a front-end'} "
+            f"and generators {sorted(run.generators)}"
+        )
+    generator = run.generators["generator"]
+    if hasattr(generator, "remove_weight_norm"):
+        generator.remove_weight_norm()
+    return run.features, generator
+
+
+def vocode_files(
+    run: LoadedRun, inputs: Sequence[str | Path], out_dir: str | Path, *, progress: bool = False
+) -> VocodeReport:
+    """Vocode every input (see :func:`find_inputs`) into ``out_dir``; a tqdm bar on stderr with ``progress``.
+
+    Every input is read and checked before anything is written; an output that would
+    replace an input is refused. The run's generator has its weight norm folded in place.
+    """
+    start = time.perf_counter()
+    out_dir = Path(out_dir)
+    features, generator = _vocoder(run)
+    front_end = run.config.features.name
+    pairs = find_inputs(inputs)
+    sources = {source.resolve() for source, _ in pairs}
+    for source, output in pairs:
+        if (out_dir / output).resolve() in sources:
+            raise DataError(f"{source}: its output {out_dir / output} would overwrite an input; choose another --out")
+    loader = AudioLoader(sample_rate=features.sample_rate)
+    outputs, audio_seconds, synthesis_seconds = [], 0.0, 0.0
+    with torch.inference_mode():
+        n_mels = _channels(features, run.device)
+        for source, _ in pairs:  # a bad input fails here, before anything is written
+            if _is_mel(source):
+                read_mel(source, n_mels=n_mels, front_end=front_end)
+            else:
+                loader.probe(source)
+        for source, output in tqdm(pairs, disable=not progress, file=sys.stderr, unit="file", dynamic_ncols=True):
+            if _is_mel(source):
+                mel = torch.from_numpy(read_mel(source, n_mels=n_mels, front_end=front_end)).to(run.device)[None]
+            else:
+                mel = features(torch.from_numpy(loader.load(source)).to(run.device)[None])  # (1, T) -> (1, n_mels, N)
+            tick = time.perf_counter()
+            audio = generator(mel).reshape(-1).cpu()  # (N * hop,); .cpu() waits for the device
+            synthesis_seconds += time.perf_counter() - tick
+            audio_seconds += audio.numel() / features.sample_rate
+            target = out_dir / output
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_audio(target, audio.numpy(), features.sample_rate)
+            outputs.append(target)
+    return VocodeReport(tuple(outputs), audio_seconds, synthesis_seconds, time.perf_counter() - start)
+
+
+@hookimpl
+def speechgan_register_commands(cli: click.Group) -> None:
+    @cli.command()
+    @click.argument("run_dir", type=click.Path(path_type=Path))
+    @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+    @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Folder for the WAV files.")
+    @click.option("--checkpoint", type=click.Path(path_type=Path), help="Default: RUN_DIR/checkpoints/last.pt.")
+    @click.option("--no-ema", is_flag=True, help="Use the live generator weights, not their moving average.")
+    @click.option("--device", default="cpu", show_default=True, help="cpu, cuda[:N] or auto.")
+    @click.pass_context
+    def vocode(ctx: click.Context, run_dir: Path, inputs: tuple[Path, ...], out: Path, checkpoint: Path | None,
+               no_ema: bool, device: str) -> None:
+        """Turn INPUTS (audio files, .npy mel-spectrograms, folders of them) into WAV files with RUN_DIR's vocoder."""
+        run = load_run(run_dir, registry=ctx.find_root().obj.registry, checkpoint=checkpoint, ema=not no_ema,
+                       device=device)
+        report = vocode_files(run, inputs, out, progress=sys.stderr.isatty())
+        click.echo(
+            f"{len(report.outputs)} files written to {out}: {report.audio_seconds:.2f} s of audio in "
+            f"{report.wall_seconds:.2f} s ({report.real_time_factor:.1f}x real time, synthesis "
+            f"{report.synthesis_seconds:.2f} s) with {run.weights}"
+        )
