@@ -23,7 +23,7 @@ A dataset factory declares what it yields with :func:`yields` (a class may set t
 present only when the config has a ``features:`` section. An objective declares the
 keys it reads in its ``reads`` class attribute. The config is refused at load time when
 an objective reads a key that the configured datasets do not yield, with both component
-names and the missing key (:func:`check_batch_contract`).
+names and the missing key (:func:`speechgan.contracts.check_batches`).
 """
 
 from __future__ import annotations
