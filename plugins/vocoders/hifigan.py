@@ -39,6 +39,8 @@ from speechgan.nn import (
     remove_parametrizations,
 )
 
+from .streaming import conv_reach, receptive_field_frames
+
 __all__ = ["HiFiGANGenerator", "hifigan_v1", "hifigan_v2", "hifigan_v3"]
 
 #: Slope of the leaky ReLU before ``conv_post``: the official code calls ``F.leaky_relu(x)``.
@@ -105,6 +107,17 @@ class HiFiGANGenerator(nn.Module):
         for up, mrf in zip(self.ups, self.mrfs):
             x = mrf(up(F.leaky_relu(x, self.negative_slope)))  # (B, C / 2, N * u)
         return torch.tanh(self.conv_post(F.leaky_relu(x, self.post_slope)))  # (B, 1, T)
+
+    def context_frames(self) -> int:
+        """Input frames on each side that an output frame depends on: the context streaming needs.
+
+        The MRF's blocks read the same input in parallel, so a stage reaches as far as its
+        widest block (see :mod:`.streaming`).
+        """
+        return receptive_field_frames(
+            conv_pre=self.conv_pre, ups=self.ups, conv_post=self.conv_post,
+            stage_reach=[max(conv_reach(block) for block in mrf.resblocks) for mrf in self.mrfs],
+        )
 
     def remove_weight_norm(self) -> HiFiGANGenerator:
         """Fold weight norm into plain weights for inference and export (outputs unchanged); returns ``self``."""

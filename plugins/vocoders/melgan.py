@@ -44,6 +44,7 @@ from speechgan.nn import (
 )
 
 from .discriminators import MultiScaleDiscriminator
+from .streaming import conv_reach, receptive_field_frames
 
 __all__ = ["MelGANGenerator", "melgan_window_discriminator", "melgan_msd"]
 
@@ -95,6 +96,11 @@ class MelGANGenerator(nn.Module):
         for up, stack in zip(self.ups, self.stacks):
             x = stack(up(F.leaky_relu(x, self.negative_slope)))  # (B, C / 2, N * r)
         return torch.tanh(self.conv_post(F.leaky_relu(x, self.negative_slope)))  # (B, 1, T)
+
+    def context_frames(self) -> int:
+        """Input frames on each side that an output frame depends on: the context streaming needs."""
+        return receptive_field_frames(conv_pre=self.conv_pre, ups=self.ups, conv_post=self.conv_post,
+                                      stage_reach=[conv_reach(stack) for stack in self.stacks])
 
     def remove_weight_norm(self) -> MelGANGenerator:
         """Fold weight norm into plain weights for inference and export (outputs unchanged); returns ``self``."""

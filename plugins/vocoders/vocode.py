@@ -11,6 +11,10 @@ The run comes through :func:`speechgan.inference.load_run`, which refuses a chec
 front-end fingerprint differs from the one its config builds; a ``.npy`` with another
 number of mel bins, or a dtype or values a front-end never makes, is refused too. Every
 input is checked before the first file is written, so a bad one leaves ``--out`` untouched.
+
+With ``--chunk-frames N`` the generator runs on chunks of ``N`` frames with the context of
+its receptive field on both sides (:mod:`.streaming`): the same samples as offline
+synthesis, and the latency of each chunk is reported.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from speechgan.data.audio_io import AUDIO_EXTENSIONS, AudioLoader, write_audio
 from speechgan.errors import DataError, TrainingError
 from speechgan.inference import LoadedRun, load_run
 
+from .streaming import vocode_streaming
+
 __all__ = ["VocodeReport", "vocode_files", "find_inputs", "read_mel", "speechgan_register_commands"]
 
 MEL_EXTENSION = ".npy"
@@ -45,6 +51,7 @@ class VocodeReport:
     audio_seconds: float
     synthesis_seconds: float  # the generator's time alone (front-end and file I/O excluded)
     wall_seconds: float
+    chunk_seconds: tuple[float, ...] = ()  # streaming: the generator's time for each chunk of every file
 
     @property
     def real_time_factor(self) -> float:
@@ -133,17 +140,37 @@ def _vocoder(run: LoadedRun) -> tuple[nn.Module, nn.Module]:
     return run.features, generator
 
 
+def _context_frames(run: LoadedRun, generator: nn.Module) -> int:
+    """The generator's one-sided receptive field in frames, from its ``context_frames()`` method."""
+    if not callable(getattr(generator, "context_frames", None)):
+        raise TrainingError(
+            f"{run.run_dir}: the generator `{run.config.generators['generator'].name}` has no context_frames() "
+            "method, so the context a chunk needs is unknown; vocode without --chunk-frames, or give the generator "
+            "a context_frames() returning its one-sided receptive field in input frames"
+        )
+    return int(generator.context_frames())
+
+
 def vocode_files(
-    run: LoadedRun, inputs: Sequence[str | Path], out_dir: str | Path, *, progress: bool = False
+    run: LoadedRun,
+    inputs: Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    progress: bool = False,
+    chunk_frames: int | None = None,
 ) -> VocodeReport:
     """Vocode every input (see :func:`find_inputs`) into ``out_dir``; a tqdm bar on stderr with ``progress``.
 
     Every input is read and checked before anything is written; an output that would
     replace an input is refused. The run's generator has its weight norm folded in place.
+    ``chunk_frames`` synthesises in chunks of that many frames (:func:`.streaming.vocode_streaming`).
     """
+    if chunk_frames is not None and chunk_frames < 1:
+        raise DataError(f"--chunk-frames {chunk_frames}: a chunk holds at least 1 frame; give a positive number")
     start = time.perf_counter()
     out_dir = Path(out_dir)
     features, generator = _vocoder(run)
+    context = 0 if chunk_frames is None else _context_frames(run, generator)
     front_end = run.config.features.name
     pairs = find_inputs(inputs)
     sources = {source.resolve() for source, _ in pairs}
@@ -151,7 +178,7 @@ def vocode_files(
         if (out_dir / output).resolve() in sources:
             raise DataError(f"{source}: its output {out_dir / output} would overwrite an input; choose another --out")
     loader = AudioLoader(sample_rate=features.sample_rate)
-    outputs, audio_seconds, synthesis_seconds = [], 0.0, 0.0
+    outputs, audio_seconds, synthesis_seconds, chunk_seconds = [], 0.0, 0.0, []
     with torch.inference_mode():
         n_mels = _channels(features, run.device)
         for source, _ in pairs:  # a bad input fails here, before anything is written
@@ -165,14 +192,20 @@ def vocode_files(
             else:
                 mel = features(torch.from_numpy(loader.load(source)).to(run.device)[None])  # (1, T) -> (1, n_mels, N)
             tick = time.perf_counter()
-            audio = generator(mel).reshape(-1).cpu()  # (N * hop,); .cpu() waits for the device
+            if chunk_frames is None:
+                audio = generator(mel).reshape(-1).cpu()  # (N * hop,); .cpu() waits for the device
+            else:
+                wave, seconds = vocode_streaming(generator, mel, chunk_frames=chunk_frames, context_frames=context)
+                audio = wave.reshape(-1).cpu()  # (N * hop,)
+                chunk_seconds += seconds
             synthesis_seconds += time.perf_counter() - tick
             audio_seconds += audio.numel() / features.sample_rate
             target = out_dir / output
             target.parent.mkdir(parents=True, exist_ok=True)
             write_audio(target, audio.numpy(), features.sample_rate)
             outputs.append(target)
-    return VocodeReport(tuple(outputs), audio_seconds, synthesis_seconds, time.perf_counter() - start)
+    return VocodeReport(tuple(outputs), audio_seconds, synthesis_seconds, time.perf_counter() - start,
+                        tuple(chunk_seconds))
 
 
 @hookimpl
@@ -184,15 +217,23 @@ def speechgan_register_commands(cli: click.Group) -> None:
     @click.option("--checkpoint", type=click.Path(path_type=Path), help="Default: RUN_DIR/checkpoints/last.pt.")
     @click.option("--no-ema", is_flag=True, help="Use the live generator weights, not their moving average.")
     @click.option("--device", default="cpu", show_default=True, help="cpu, cuda[:N] or auto.")
+    @click.option("--chunk-frames", type=int, help="Stream: synthesise chunks of this many mel frames (same output).")
     @click.pass_context
     def vocode(ctx: click.Context, run_dir: Path, inputs: tuple[Path, ...], out: Path, checkpoint: Path | None,
-               no_ema: bool, device: str) -> None:
+               no_ema: bool, device: str, chunk_frames: int | None) -> None:
         """Turn INPUTS (audio files, .npy mel-spectrograms, folders of them) into WAV files with RUN_DIR's vocoder."""
         run = load_run(run_dir, registry=ctx.find_root().obj.registry, checkpoint=checkpoint, ema=not no_ema,
                        device=device)
-        report = vocode_files(run, inputs, out, progress=sys.stderr.isatty())
+        report = vocode_files(run, inputs, out, progress=sys.stderr.isatty(), chunk_frames=chunk_frames)
         click.echo(
             f"{len(report.outputs)} files written to {out}: {report.audio_seconds:.2f} s of audio in "
             f"{report.wall_seconds:.2f} s ({report.real_time_factor:.1f}x real time, synthesis "
             f"{report.synthesis_seconds:.2f} s) with {run.weights}"
         )
+        if report.chunk_seconds:
+            chunk_ms = 1000 * chunk_frames * run.features.hop_length / run.features.sample_rate
+            latencies = [1000 * s for s in report.chunk_seconds]
+            click.echo(
+                f"streaming: {len(latencies)} chunks of {chunk_frames} frames ({chunk_ms:.1f} ms of audio each), "
+                f"latency per chunk mean {sum(latencies) / len(latencies):.1f} ms, max {max(latencies):.1f} ms"
+            )
