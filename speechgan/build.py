@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .config import INJECTED_ARGS, as_spec, component_ref, signature
-from .contracts import expected_types, hop_mismatch
+from .contracts import built_mismatch, hop_mismatch
 from .errors import ConfigError, SpeechganError
 from .objective import Objective
 from .registry import Registry
@@ -44,7 +44,9 @@ def build_component(
             if isinstance(value, (str, dict, ComponentSpec)):
                 where = f"{path}.args.{name}"
                 kwargs[name] = built = build_component(registry, ref.kind, value, path=where, injected=injected)
-                _check_built_type(where, hints[name], built)
+                mismatch = built_mismatch(hints[name], built)
+                if mismatch is not None:
+                    raise ConfigError(f"{where}: {mismatch}")
         elif name in INJECTED_ARGS and injected.get(name) is not None:
             kwargs[name] = injected[name]
     try:
@@ -58,22 +60,6 @@ def build_component(
             f"{path}: building {kind} {spec.name!r} from {component.provider} failed: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
-
-
-def _check_built_type(path: str, annotation: Any, value: Any) -> None:
-    """A referenced component must be an instance of the argument's type (or fit its protocol)."""
-    expected = expected_types(annotation)
-    if not expected or any(_is_instance(value, e) for e in expected):
-        return
-    wanted = " or ".join(e.__name__ for e in expected)
-    raise ConfigError(f"{path}: built {type(value).__name__}, and this argument takes {wanted}")
-
-
-def _is_instance(value: Any, expected: type) -> bool:
-    try:
-        return isinstance(value, expected)
-    except TypeError:  # a protocol that cannot be checked at run time: accept
-        return True
 
 
 @dataclass

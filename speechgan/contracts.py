@@ -32,7 +32,7 @@ from .errors import SpeechganError
 from .registry import Registry
 from .schema import Config
 
-__all__ = ["check_batches", "expected_types", "protocol_mismatch", "check_built", "hop_mismatch"]
+__all__ = ["check_batches", "expected_types", "protocol_mismatch", "built_mismatch", "check_built", "hop_mismatch"]
 
 
 def check_batches(config: Config, registry: Registry) -> list[str]:
@@ -84,25 +84,36 @@ def _built_type(factory: Any) -> type | None:
     return hint if isinstance(hint, type) else None
 
 
-def _fits(built: type, expected: type) -> bool:
-    try:  # a runtime-checkable protocol of methods checks the class's members
-        return issubclass(built, expected)
-    except TypeError:  # a protocol that cannot be checked on a class: accept
+def _fits(check: Any, obj: Any, expected: type) -> bool:
+    """``check(obj, expected)`` (``issubclass`` or ``isinstance``); a runtime-checkable
+    protocol of methods checks the members, one that cannot be checked is accepted."""
+    try:
+        return check(obj, expected)
+    except TypeError:
         return True
+
+
+def _mismatch(annotation: Any, obj: Any, check: Any, what: str) -> str | None:
+    expected = expected_types(annotation)
+    if not expected or any(_fits(check, obj, e) for e in expected):
+        return None
+    wanted = " or ".join(e.__name__ for e in expected)
+    return f"{what}, and this argument takes {wanted}"
 
 
 def protocol_mismatch(annotation: Any, factory: Any) -> str | None:
     """Why the component ``factory`` builds does not fit ``annotation``, or ``None`` if it does.
 
     A factory whose result type is unknown (a function without a return annotation) is
-    accepted here and checked when it is built (:func:`speechgan.build.build_component`).
+    accepted here and checked when it is built (:func:`built_mismatch`).
     """
-    expected = expected_types(annotation)
     built = _built_type(factory)
-    if not expected or built is None or any(_fits(built, e) for e in expected):
-        return None
-    wanted = " or ".join(e.__name__ for e in expected)
-    return f"it builds {built.__name__}, and this argument takes {wanted}"
+    return None if built is None else _mismatch(annotation, built, issubclass, f"it builds {built.__name__}")
+
+
+def built_mismatch(annotation: Any, value: Any) -> str | None:
+    """Why a built component ``value`` does not fit ``annotation``, or ``None`` if it does."""
+    return _mismatch(annotation, value, isinstance, f"built {type(value).__name__}")
 
 
 def hop_mismatch(role: str, generator_name: str, factor: int, features_name: str, hop: int) -> str:

@@ -13,7 +13,6 @@ are built (no optimizer, data loader, discriminator or callback).
 from __future__ import annotations
 
 import json
-import math
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -31,6 +30,7 @@ from .inference import load_run
 from .objective import Objective, Pair
 from .registry import Registry
 from .schema import Config
+from .tracking import json_numbers
 
 __all__ = ["EvaluationContext", "RunDatasets", "run_metrics", "write_metrics", "evaluate_run"]
 
@@ -94,7 +94,7 @@ def run_metrics(ctx: EvaluationContext, metrics: list[tuple[str, Any]]) -> dict[
 def write_metrics(run_dir: Path, results: dict[str, float], step: int) -> Path:
     """``RUN_DIR/metrics.json``: the latest evaluation, a flat object of name -> number."""
     path = Path(run_dir) / "metrics.json"
-    clean = {k: (v if math.isfinite(v) else None) for k, v in results.items()}
+    clean = json_numbers(results)
     fd, tmp = tempfile.mkstemp(prefix=".metrics.", dir=path.parent)
     with os.fdopen(fd, "w") as f:
         json.dump({"step": step, **clean}, f, indent=2, sort_keys=False)

@@ -17,7 +17,7 @@ import torch
 
 from .objective import AudioSample, FigureSample, ImageSample
 
-__all__ = ["Tracker"]
+__all__ = ["Tracker", "json_numbers"]
 
 
 class Tracker:
@@ -55,10 +55,8 @@ class Tracker:
             return
         for name, value in values.items():
             self.writer.add_scalar(name, value, step)  # type: ignore[union-attr]
-        # JSON has no NaN or Infinity: a non-finite value is null, as in metrics.json
-        finite = {k: (v if math.isfinite(v) else None) for k, v in values.items()}
         with self.jsonl.open("a") as f:
-            f.write(json.dumps({"step": step, **finite}, allow_nan=False) + "\n")
+            f.write(json.dumps({"step": step, **json_numbers(values)}, allow_nan=False) + "\n")
 
     def progress(self, step: int, values: dict[str, float]) -> None:
         """Show speed and the main losses (totals first)."""
@@ -111,3 +109,9 @@ class Tracker:
 
 def as_float(value: torch.Tensor | float) -> float:
     return float(value.detach().float().item()) if isinstance(value, torch.Tensor) else float(value)
+
+
+def json_numbers(values: dict[str, float]) -> dict[str, float | None]:
+    """``values`` as JSON can hold them: it has no NaN or Infinity, so a non-finite value is null
+    (``scalars.jsonl`` and ``metrics.json`` alike)."""
+    return {k: (v if math.isfinite(v) else None) for k, v in values.items()}

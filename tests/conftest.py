@@ -40,6 +40,17 @@ def _clean_plugin_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def one_thread():
+    """Small models and batches: more threads only contend on a shared CPU (restored afterwards)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
 def registry():
     """The registry of every installed plugin (the built-ins included)."""
     pm = get_plugin_manager()

@@ -26,13 +26,9 @@ def harmonic_tone(
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
+def _one_thread(one_thread):
     """Run each test single-threaded: on a shared, busy machine torch's thread pool makes
     small LAPACK calls (the filterbank pseudo-inverse) hundreds of times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from speechgan.cli import main
 
@@ -31,14 +30,6 @@ TERMS = {
 def test_every_image_recipe_has_a_smoke_test():
     assert sorted(p.name for p in RECIPES.glob("*.yaml")) == sorted(TERMS)
 
-
-@pytest.fixture
-def one_thread():
-    """Tiny convolutions: more threads only contend (restored afterwards)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize("recipe", sorted(TERMS))

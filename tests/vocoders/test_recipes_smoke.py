@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
 from speechgan.cli import main
 from speechgan.config import load_config
@@ -39,14 +38,6 @@ def demo_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     synthesize_corpus(root, DEFAULT_SPEAKERS, sentences=3, progress=False, overwrite=True)
     return root
 
-
-@pytest.fixture
-def one_thread():
-    """Small batches: more threads only contend (restored afterwards)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def shrunk(corpus: Path) -> list[str]:
