@@ -21,7 +21,7 @@ from torch import nn
 
 __all__ = [
     "DistInfo", "init_distributed", "average_gradients", "broadcast_module", "weights_fingerprint",
-    "gather_objects", "max_across_ranks", "barrier",
+    "gather_objects", "max_across_ranks", "barrier", "shutdown_distributed",
 ]
 
 T = TypeVar("T")
@@ -122,3 +122,16 @@ def barrier(info: DistInfo) -> None:
     """Wait until every rank gets here."""
     if info.enabled:
         dist.barrier()
+
+
+def shutdown_distributed(info: DistInfo) -> None:
+    """Leave the process group together at the end of a run.
+
+    Rank 0 still evaluates and writes after the last step; a rank that left the process
+    without waiting, its gloo threads alive, could abort the whole job at exit
+    ("terminate called without an active exception"). So every rank waits for the others,
+    then the group is destroyed before the interpreter exits.
+    """
+    if info.enabled:
+        dist.barrier()
+        dist.destroy_process_group()

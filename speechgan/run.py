@@ -19,7 +19,7 @@ import torch
 from .build import build_components
 from .checkpoint import remove_partial_writes
 from .config import config_to_yaml, load_config
-from .distributed import init_distributed
+from .distributed import init_distributed, shutdown_distributed
 from .errors import TrainingError
 from .registry import Registry
 from .trainer import Trainer
@@ -79,4 +79,6 @@ def train(
         run_dir.mkdir(parents=True, exist_ok=True)
         _write_atomic(run_dir / "config.yaml", config_to_yaml(config))
         remove_partial_writes(run_dir / "checkpoints")
-    return trainer.fit()
+    metrics = trainer.fit()
+    shutdown_distributed(dist)
+    return metrics
