@@ -49,3 +49,7 @@ class TrainingError(SpeechganError):
 
 class InstallError(SpeechganError):
     """Installed packages that do not work together (a torch/torchaudio pair built for others)."""
+
+
+class ExportError(SpeechganError):
+    """A generator that cannot be exported, or an exported file that does not match eager PyTorch."""

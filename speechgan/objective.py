@@ -36,7 +36,7 @@ from .losses import as_output_list
 
 __all__ = [
     "Objective", "Pair", "ImageSample", "AudioSample", "FigureSample", "Batch", "State",
-    "mean_output", "pack", "draw_latent",
+    "mean_output", "pack", "draw_latent", "ExportSignature",
 ]
 
 Batch = dict[str, Any]  # a collated batch as speechgan.batches documents it
@@ -75,6 +75,23 @@ class Pair:
     generated: torch.Tensor  # (T',) CPU float
     sample_rate: int
     id: str
+
+
+@dataclass(frozen=True)
+class ExportSignature:
+    """How a generator is called, for ``speechgan export`` (:mod:`speechgan.export`).
+
+    ``example`` are the inputs it is traced with; ``check`` are inputs of other sizes along
+    every dynamic axis, on which the exported file must reproduce eager PyTorch, so that a
+    size baked in by tracing is caught. ``dynamic_axes`` maps an input or output name to
+    ``{axis: name}`` for the axes that may change (ONNX's ``dynamic_axes``).
+    """
+
+    example: tuple[torch.Tensor, ...]
+    check: tuple[torch.Tensor, ...]
+    input_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+    dynamic_axes: dict[str, dict[int, str]]
 
 
 @dataclass
@@ -155,3 +172,7 @@ class Objective(nn.Module):
     def samples(self, *, g: nn.ModuleDict, batch: Batch, step: int) -> dict[str, Any]:
         """Named :class:`ImageSample` / :class:`AudioSample` / :class:`FigureSample` to log."""
         return {}
+
+    def export_signature(self, role: str, *, features: nn.Module | None, device: torch.device) -> ExportSignature:
+        """The inputs, names and dynamic axes of generator ``role``, for ``speechgan export``."""
+        raise NotImplementedError(f"objective {type(self).__name__} does not describe its generators' inputs")

@@ -274,6 +274,10 @@ class Trainer:
         weights = self.weights()
         logs: dict[str, list[torch.Tensor]] = defaultdict(list)
         accumulate, rounds = self.settings.accumulate, self.settings.d_steps_per_g if len(self.d) else 0
+        if rounds and not any(w for t, w in weights.items() if t.startswith("d/")):
+            # every D term is scheduled to 0 at this step (a generator warm-up, as Parallel
+            # WaveGAN's recipe holds D back): no D round, so no wasted D forward passes
+            rounds = 0
         kw = {"g": self.g, "step": self.step}
         log_norm = self._writes_logs(self.step + 1)  # gradient norms only where they are logged
         micro: list[Any] = []

@@ -51,7 +51,7 @@ from torch import nn
 from speechgan.errors import ConfigError
 from speechgan.features import FrontEnd
 from speechgan.losses import AdversarialCriterion, MultiResolutionSTFTLoss, feature_matching_loss
-from speechgan.objective import AudioSample, Objective, Pair, mean_output
+from speechgan.objective import AudioSample, ExportSignature, Objective, Pair, mean_output
 from speechgan.registry import ComponentRef
 
 __all__ = ["Vocoder"]
@@ -151,6 +151,27 @@ class Vocoder(Objective):
         rate = int(getattr(self.features, "sample_rate", 0))
         fake = g["generator"](batch["features"][:1]).reshape(-1)
         return {"generated": AudioSample(fake, rate), "real": AudioSample(batch["wave"][0], rate)} if rate else {}
+
+    def export_signature(self, role: str, *, features: nn.Module | None, device: torch.device) -> ExportSignature:
+        """``mel (batch, n_mels, frames) -> audio (batch, 1, samples)``, batch and length dynamic.
+
+        Traced on the front-end's mel of one second of seeded noise (real values, so the
+        check sees the generator's working range), checked on 2 mels of another length.
+        """
+        front_end = features if features is not None else self.features
+        rate = int(front_end.sample_rate)
+        noise = torch.randn(2, rate, generator=torch.Generator().manual_seed(0)) * 0.1  # (2, T), the caller's RNG kept
+        with torch.no_grad():
+            mel = front_end(noise.to(device))  # (2, n_mels, N)
+        frames = max(2, mel.shape[-1] // 2)
+        return ExportSignature(
+            example=(mel[:1, :, :frames],),  # (1, n_mels, N / 2)
+            check=(mel[:, :, : frames + 7],),  # another batch and length
+            input_names=("mel",),
+            output_names=("audio",),
+            dynamic_axes={"mel": {0: "batch", 2: "frames"}, "audio": {0: "batch", 2: "samples"}},
+        )
+
 
 
 def _check_same_rate(features: nn.Module, loss_features: nn.Module) -> None:

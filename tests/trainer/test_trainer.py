@@ -243,3 +243,22 @@ def test_a_group_whose_terms_are_all_weighted_zero_is_held_back(make_trainer):
     trainer.train_step()  # step 2: d/adv is on
     assert not all(torch.equal(a, b) for a, b in zip(d_before, trainer.d.parameters()))
     assert trainer.schedulers["discriminator"].last_epoch == 1
+
+
+def test_while_every_d_term_is_weighted_zero_no_discriminator_runs(make_trainer):
+    """A generator warm-up costs G's own step: no D round (D runs once, inside G's adversarial term)
+    and one batch a step."""
+    trainer = make_trainer({"loss_weights": {"d/adv": {"value": 1.0, "start": 2}},
+                            "trainer": {"d_steps_per_g": 2}})
+    calls = []
+    for disc in trainer.d.values():
+        disc.register_forward_hook(lambda *_: calls.append(trainer.step))
+    drawn = []
+    next_batch = trainer.next_batch
+    trainer.next_batch = lambda: drawn.append(trainer.step) or next_batch()
+    logs = trainer.train_step()
+    assert calls == [0] and drawn == [0]  # the G step's pass alone
+    assert not any(k.startswith("d/") for k in logs) and "g/total" in logs
+    trainer.step = 2  # d/adv is on: 2 D rounds on fresh batches, the G step reuses the last one
+    logs = trainer.train_step()
+    assert drawn == [0, 2, 2] and calls.count(2) > 1 and "d/adv" in logs

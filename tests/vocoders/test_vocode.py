@@ -93,7 +93,7 @@ def test_vocode_writes_a_file_and_a_folder_at_the_front_ends_rate(run_dir, regis
     seconds = (100 + 100 + 62) * HOP / 16000  # 0.262 s
     assert re.fullmatch(
         rf"3 files written to {re.escape(str(out))}: {seconds:.2f} s of audio in \d+\.\d\d s \(\d+\.\dx real time, "
-        rf"synthesis \d+\.\d\d s\) with {re.escape(str(run_dir / 'checkpoints' / 'last.pt'))} \(EMA: generator\)\n",
+        rf"synthesis \d+\.\d\d s, onnxruntime\) with {re.escape(str(run_dir / 'checkpoints' / 'last.pt'))} \(EMA: generator\)\n",
         stdout,
     )
 
@@ -199,3 +199,25 @@ def test_a_run_without_a_front_end_is_not_a_vocoder(run_dir, registry, inputs, t
                "`vocoder` objective), this run has no front-end and generators ['generator']")
     with pytest.raises(TrainingError, match=f"^{re.escape(message)}$"):
         vocode_files(run, [inputs], tmp_path / "out")
+
+
+def test_onnx_runtime_and_torch_backends_write_the_same_audio(run_dir, registry, inputs, tmp_path, capsys):
+    for backend in ("torch", "onnxruntime"):
+        assert vocode(run_dir, inputs / "a.wav", "--out", tmp_path / backend, "--backend", backend) == 0
+        assert f", {backend}) with " in capsys.readouterr().out
+    torch_audio, onnx_audio = (read_audio(tmp_path / b / "a.wav")[0] for b in ("torch", "onnxruntime"))
+    expected, _ = reference(run_dir, registry, sine(300.0, 1600))
+    np.testing.assert_allclose(onnx_audio, torch_audio, rtol=0, atol=1 / 32768)
+    np.testing.assert_allclose(torch_audio, expected, rtol=0, atol=1 / 32768)
+
+
+def test_auto_falls_back_to_torch_when_the_generator_does_not_export(run_dir, registry, inputs, tmp_path):
+    from speechgan.errors import ExportError
+    from speechgan.objective import Objective
+
+    run = dataclasses.replace(load_run(run_dir, registry=registry), objective=Objective())
+    report = vocode_files(run, [inputs / "a.wav"], tmp_path / "auto", backend="auto")
+    assert report.backend == "torch" and report.note.startswith("ONNX Runtime not used (objective Objective does not")
+    with pytest.raises(ExportError, match=r"--backend onnxruntime: objective Objective does not describe"):
+        vocode_files(run, [inputs / "a.wav"], tmp_path / "onnx", backend="onnxruntime")
+    assert not (tmp_path / "onnx").exists()
