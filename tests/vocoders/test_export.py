@@ -202,3 +202,20 @@ def test_the_vocoder_signature_leaves_the_callers_rng_alone(runs, registry):
     assert example.shape[:2] == (1, N_MELS) and check.shape[:2] == (2, N_MELS)
     assert check.shape[-1] != example.shape[-1]
     assert json.dumps(sig.dynamic_axes)  # plain names, as ONNX takes them
+
+
+def test_a_run_whose_front_end_differs_from_its_checkpoints_is_refused(runs, tmp_path, capsys):
+    import shutil
+
+    import yaml
+
+    edited = tmp_path / "edited"
+    shutil.copytree(runs["hifigan"], edited)
+    config = yaml.safe_load((edited / "config.yaml").read_text())
+    config["features"]["args"]["n_mels"] = 40
+    write_yaml(edited / "config.yaml", config)
+    out = tmp_path / "g.onnx"
+    assert main(["export", str(edited), "--format", "onnx", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"speechgan: error: {edited / 'checkpoints' / 'last.pt'} was trained with the front-end")
+    assert f"n_mels {N_MELS} -> 40" in err and not out.exists()
