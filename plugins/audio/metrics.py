@@ -8,7 +8,7 @@ standard deviation) and ``key_count`` (how many pairs gave a finite value: a sco
 undefined for a pair, such as log-F0 RMSE when no frame is voiced in both, and such pairs
 are left out of the mean). Pairs of different length (non-parallel generation) are cut to
 the shorter by the metrics that compare sample by sample; MCD and the F0 metrics align by
-DTW instead.
+DTW instead. ``dnsmos`` is no-reference: it scores the generated waveform alone.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from speechgan.metrics import (
     MCEP_ORDER,
     PWG_RESOLUTIONS,
     aligned_f0,
+    dnsmos,
     log_f0_rmse_from_f0,
     log_mel_l1,
     mel_cepstral_distortion,
@@ -48,6 +49,7 @@ __all__ = [
     "pesq_metric",
     "stoi_metric",
     "si_sdr_metric",
+    "dnsmos_metric",
 ]
 
 #: ``score(reference, generated, sample_rate) -> {key: value}`` for one pair.
@@ -203,6 +205,21 @@ def si_sdr_metric(split: str = "valid", limit: int | None = None, zero_mean: boo
     return PairwiseMetric("si_sdr", score, split=split, limit=limit)
 
 
+def dnsmos_metric(split: str = "valid", limit: int | None = None) -> PairwiseMetric:
+    """No-reference DNSMOS of the generated audio: dnsmos_sig, dnsmos_bak, dnsmos_ovrl, dnsmos_p808.
+
+    Microsoft's DNSMOS P.835 (Reddy, Gopal & Cutler, ICASSP 2022: signal, background and
+    overall quality) and P.808 MOS models, through ``speechmos`` at 16 kHz (see
+    :func:`speechgan.metrics.dnsmos`). The reference of each pair is ignored; each generated
+    clip must be at least a second long.
+    """
+
+    def score(ref: torch.Tensor, gen: torch.Tensor, sr: int) -> dict[str, float]:
+        return dnsmos(gen, sr)
+
+    return PairwiseMetric("dnsmos", score, split=split, limit=limit)
+
+
 @hookimpl
 def speechgan_register_metrics(register: Register) -> None:
     register("mcd", mcd_metric)
@@ -212,3 +229,4 @@ def speechgan_register_metrics(register: Register) -> None:
     register("pesq", pesq_metric)
     register("stoi", stoi_metric)
     register("si_sdr", si_sdr_metric)
+    register("dnsmos", dnsmos_metric)

@@ -11,6 +11,7 @@ The registered metric components (``mcd``, ``pesq``...) live in the ``speech_met
 plugin (``speechgan_plugins.audio.metrics``).
 """
 
+from .dnsmos import dnsmos
 from .dtw import dtw_path
 from .spectral import PWG_RESOLUTIONS, log_mel_l1, log_mel_spectrogram, multi_resolution_stft_distance
 from .speech import (
@@ -36,6 +37,7 @@ __all__ = [
     "WorldAnalysis",
     "align_frames",
     "aligned_f0",
+    "dnsmos",
     "dtw_path",
     "log_f0_rmse",
     "log_f0_rmse_from_f0",

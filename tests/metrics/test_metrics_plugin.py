@@ -27,6 +27,7 @@ EXPECTED_KEYS = {
     "pesq": ["pesq_wb"],
     "stoi": ["stoi"],
     "si_sdr": ["si_sdr_db"],
+    "dnsmos": ["dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "dnsmos_p808"],
 }
 
 
@@ -55,15 +56,16 @@ def registry():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def context(speech_like) -> FakeContext:
-    """Two pairs: a noisy copy, and a pitch-shifted version 0.1 s longer (non-parallel)."""
-    a = speech_like(0.5)
+    """Two pairs: a noisy copy, and a pitch-shifted version 0.1 s longer (non-parallel); 1 s
+    or more each, DNSMOS's shortest input."""
+    a = speech_like(1.0)
     noisy = a + 0.01 * np.random.default_rng(0).standard_normal(len(a))
-    b = speech_like(0.5, f0=120.0)
-    shifted = speech_like(0.6, f0=130.0)
+    b = speech_like(1.0, f0=120.0)
+    shifted = speech_like(1.1, f0=130.0)
     return FakeContext([_pair(a, noisy, "utt-a"), _pair(b, shifted, "utt-b")])
 
 
-def test_all_seven_metrics_are_registered_with_descriptions(registry) -> None:  # type: ignore[no-untyped-def]
+def test_all_eight_metrics_are_registered_with_descriptions(registry) -> None:  # type: ignore[no-untyped-def]
     assert registry.names("metric") == sorted(EXPECTED_KEYS)
     for name in EXPECTED_KEYS:
         component = registry.get("metric", name)

@@ -5,7 +5,7 @@ command line, on a tiny eSpeak corpus in ``tmp_path``, then the held-out-voice e
 Shrunk by overrides, and only these: the corpus (3 prompts per voice instead of 200, one held out
 per split), the batch (2 instead of 8) and the crop (2048 samples instead of 8192), and the run
 (2 steps, no periodic checkpoint or sample), and a generator warm-up (``cpu/hifigan_v3.yaml``
-starts its adversarial terms at step 10,000) moved to step 1, so that step 2 trains every term.
+starts its adversarial terms at step 6,000) moved to step 1, so that step 2 trains every term.
 The models, discriminators, losses, optimizers, front-ends and metrics are the recipes' own, so
 V1 runs its 13.92M-parameter generator.
 """
