@@ -1,7 +1,7 @@
 """Synthesis speed of the built-in vocoder generators on the CPU: parameters, GFLOP and x real time.
 
 Usage: ``python benchmarks/vocoder_speed.py [--seconds 10] [--repeats 3] [--threads 1 2]
-[--peer-site DIR]``
+[--peer-site DIR] [--no-export]``
 
 Each preset (HiFi-GAN V1, V2, V3 of Kong et al. 2020, "HiFi-GAN: Generative Adversarial
 Networks for Efficient and High Fidelity Speech Synthesis"; MelGAN of Kumar et al. 2019,
@@ -20,25 +20,48 @@ through the plugin registry, weight norm removed, in eval mode under
 * x real time: audio seconds / wall-clock seconds of one forward pass, median (and best)
   of ``--repeats`` runs after one warm-up, per ``torch.set_num_threads`` in ``--threads``.
 
+Each preset is also timed exported, unless ``--no-export``: written to a temporary folder
+by :func:`speechgan.export.export_module`, traced on a random-normal 80-bin mel of 50
+frames and checked against eager PyTorch on 2 mels of 57 frames, with the names and
+dynamic axes of the vocoder objective's ``export_signature`` (``speechgan export``):
+
+* ``(TorchScript)``: the traced file loaded back with ``torch.jit.load``, as a user
+  would. ``torch.jit.freeze`` and ``torch.jit.optimize_for_inference`` were tried on V3 and
+  MelGAN (1 thread, half a second of audio, 7 interleaved runs): medians within 5 % of the
+  plain file's and best times no better, so the simpler plain file is timed. It gets two
+  warm-ups: the profiling executor records shapes on the first call and optimises the
+  graph on the second (V3 on half a second of audio: 73, 37, then 26 ms).
+* ``(ONNX Runtime)``: the ONNX file (opset 17) in a
+  :class:`speechgan.export.OnnxRuntimeGenerator`, one session per ``--threads`` value with
+  that many intra-op threads (ONNX Runtime fixes them when the session is created).
+
+Their parameters and GFLOP are the eager module's: the same weights and convolutions.
+
 ``--peer-site DIR`` times the ``parallel-wavegan`` package (0.6.1) installed into ``DIR``
 (never into the project's environment; see benchmarks/README.md for the commands) in the
 same run: its ``HiFiGANGenerator`` and ``MelGANGenerator`` with the same configs, weight
-norm removed, each repetition run right after ours so both see the same load.
+norm removed. Every repetition runs each contender of a preset in turn (eager, exported,
+peer), so all see the same load.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
 
+from speechgan.export import ONNX_OPSET, OnnxRuntimeGenerator, export_module
+from speechgan.objective import ExportSignature
 from speechgan.plugins import get_plugin_manager
 from speechgan.registry import Registry
 
@@ -47,14 +70,23 @@ HOP = 256
 N_MELS = 80
 PRESETS = ("hifigan_v1", "hifigan_v2", "hifigan_v3", "melgan")
 
+Generator = Callable[[torch.Tensor], torch.Tensor]  # mel (B, n_mels, N) -> audio (B, 1, N * hop)
+
 
 @dataclass
 class Contender:
-    """One generator to time: its table label and the module, ready for inference."""
+    """One generator to time: its table label, what to call, and the size of the model it runs."""
 
     label: str
-    model: nn.Module
+    model: Generator | dict[int, Generator]  # one for every thread count, or one per count (ONNX Runtime)
+    parameters: int
+    flops: int  # of one forward pass on the benchmark mel
+    warmups: int = 1
     times: dict[int, list[float]] = field(default_factory=dict)  # threads -> seconds per run
+
+    def at(self, threads: int) -> Generator:
+        """What to call when timing with ``threads`` threads."""
+        return self.model[threads] if isinstance(self.model, dict) else self.model
 
 
 def conv_flops(model: nn.Module, mel: torch.Tensor) -> int:
@@ -79,9 +111,55 @@ def conv_flops(model: nn.Module, mel: torch.Tensor) -> int:
     return total
 
 
-def ours(registry: Registry, name: str) -> Contender:
-    """A speechgan preset from the registry, weight norm folded, in eval mode."""
-    return Contender(name, registry.build("generator", name).remove_weight_norm().eval())
+def size(model: nn.Module, mel: torch.Tensor) -> tuple[int, int]:
+    """Parameters and convolution FLOPs of ``model`` on ``mel``."""
+    return sum(p.numel() for p in model.parameters()), conv_flops(model, mel)
+
+
+def ours(registry: Registry, name: str, mel: torch.Tensor) -> tuple[Contender, nn.Module]:
+    """A speechgan preset from the registry, weight norm folded, in eval mode, and its eager module."""
+    model = registry.build("generator", name).remove_weight_norm().eval()
+    return Contender(name, model, *size(model, mel)), model
+
+
+def export_signature() -> ExportSignature:
+    """``mel (batch, 80, frames) -> audio (batch, 1, samples)``, batch and length dynamic.
+
+    The vocoder objective's signature (``plugins/objectives/vocoder.py``) without a front-end:
+    traced on one random-normal mel of 50 frames, checked on 2 of 57.
+    """
+    # (2, n_mels, N): its own generator, so the benchmark mel drawn from the global RNG stays the same
+    mel = torch.randn(2, N_MELS, 57, generator=torch.Generator().manual_seed(0))
+    return ExportSignature(
+        example=(mel[:1, :, :50],),  # (1, n_mels, 50)
+        check=(mel,),  # another batch and length
+        input_names=("mel",),
+        output_names=("audio",),
+        dynamic_axes={"mel": {0: "batch", 2: "frames"}, "audio": {0: "batch", 2: "samples"}},
+    )
+
+
+def exported(name: str, model: nn.Module, base: Contender, threads: list[int]) -> list[Contender]:
+    """``model`` as TorchScript (loaded back from its file) and in ONNX Runtime (a session per thread count).
+
+    Both files are checked against eager PyTorch by ``export_module``; parameters and FLOPs are
+    ``base``'s (the eager module's), since the weights and convolutions are the same.
+    """
+    sig = export_signature()
+    with tempfile.TemporaryDirectory(prefix="vocoder-speed-") as tmp:
+        script, onnx = Path(tmp) / f"{name}.pt", Path(tmp) / f"{name}.onnx"
+        export_module(model, sig, "torchscript", script)
+        export_module(model, sig, "onnx", onnx)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # torch 2.11 points to torch.export; the file is fine
+            loaded = torch.jit.load(str(script), map_location="cpu").eval()
+        onnx_model = onnx.read_bytes()
+    sessions = {n: OnnxRuntimeGenerator(onnx_model, threads=n) for n in threads}
+    return [
+        # two warm-ups: the profiling executor optimises the graph on the second call
+        Contender(f"{name} (TorchScript)", loaded, base.parameters, base.flops, warmups=2),
+        Contender(f"{name} (ONNX Runtime)", sessions, base.parameters, base.flops),
+    ]
 
 
 def peer_generators(site: str) -> dict[str, Callable[[], nn.Module]]:
@@ -116,8 +194,8 @@ def peer_generators(site: str) -> dict[str, Callable[[], nn.Module]]:
     }
 
 
-def time_once(model: nn.Module, mel: torch.Tensor) -> float:
-    """Wall-clock seconds of one forward pass."""
+def time_once(model: Generator, mel: torch.Tensor) -> float:
+    """Wall-clock seconds of one forward pass of a module or any callable (TorchScript, ONNX Runtime)."""
     with torch.inference_mode():
         start = time.perf_counter()
         model(mel)
@@ -125,33 +203,43 @@ def time_once(model: nn.Module, mel: torch.Tensor) -> float:
 
 
 def measure(group: list[Contender], mel: torch.Tensor, threads: list[int], repeats: int) -> None:
-    """Time every contender of ``group`` (one preset, ours and the peer's) interleaved, per thread count."""
+    """Time every contender of ``group`` interleaved, per thread count.
+
+    A group is one preset: ours, eager and exported, and the peer's. Each repetition runs them
+    in turn, so a burst of load from another process falls on all of them alike.
+    """
     for n in threads:
         torch.set_num_threads(n)
         for c in group:
-            time_once(c.model, mel)  # warm-up: allocator, oneDNN kernel selection
+            for _ in range(c.warmups):
+                time_once(c.at(n), mel)  # warm-up: allocator, oneDNN kernel selection, TorchScript's optimisation
             c.times[n] = []
         for _ in range(repeats):
             for c in group:
-                c.times[n].append(time_once(c.model, mel))
+                c.times[n].append(time_once(c.at(n), mel))
 
 
-def row(c: Contender, mel: torch.Tensor, seconds: float, threads: list[int]) -> str:
-    params = sum(p.numel() for p in c.model.parameters())
-    gflop = conv_flops(c.model, mel) / 1e9 / seconds
+def row(c: Contender, seconds: float, threads: list[int]) -> str:
+    gflop = c.flops / 1e9 / seconds
     speeds = [f"{seconds / statistics.median(c.times[n]):.1f} ({seconds / min(c.times[n]):.1f})" for n in threads]
-    return f"| {c.label} | {params / 1e6:.2f}M | {gflop:.1f} | " + " | ".join(speeds) + " |"
+    return f"| {c.label} | {c.parameters / 1e6:.2f}M | {gflop:.1f} | " + " | ".join(speeds) + " |"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="audio length to vocode (default 10)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per model and thread count (default 3)")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts (default 1 2)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="thread counts: torch's, and ONNX Runtime's intra-op threads (default 1 2)")
     parser.add_argument("--presets", nargs="+", default=list(PRESETS), choices=PRESETS)
     parser.add_argument("--peer-site", metavar="DIR",
                         help="a --target folder holding parallel-wavegan 0.6.1, to time its generators too")
+    parser.add_argument("--no-export", action="store_true",
+                        help="time eager PyTorch only, not the TorchScript and ONNX Runtime exports")
     args = parser.parse_args()
+    if not args.no_export and importlib.util.find_spec("onnxruntime") is None:
+        parser.error("the ONNX Runtime rows need the onnxruntime package (pip install onnxruntime); "
+                     "or pass --no-export")
 
     torch.manual_seed(0)
     frames = round(args.seconds * SAMPLE_RATE / HOP)
@@ -162,19 +250,29 @@ def main() -> None:
     all_threads = torch.get_num_threads()
     rows = []
     for name in args.presets:
-        group = [ours(registry, name)]
+        eager, model = ours(registry, name, mel)
+        group = [eager]
+        if not args.no_export:
+            group += exported(name, model, eager, args.threads)
         if name in peers:
             peer = peers[name]()
             peer.remove_weight_norm()
-            group.append(Contender(f"{name} (parallel-wavegan)", peer.eval()))
+            group.append(Contender(f"{name} (parallel-wavegan)", peer.eval(), *size(peer, mel)))
         measure(group, mel, args.threads, args.repeats)
         for c in group:
-            rows.append(row(c, mel, seconds, args.threads))
+            rows.append(row(c, seconds, args.threads))
             print(rows[-1], file=sys.stderr, flush=True)  # progress: the full table comes at the end
     torch.set_num_threads(all_threads)
 
-    print(f"{seconds:.2f} s of {SAMPLE_RATE} Hz audio ({frames} frames, hop {HOP}), batch 1, eager, "
-          f"median (best) of {args.repeats} after a warm-up, torch {torch.__version__}; export: not built yet\n")
+    if args.no_export:
+        how = "eager"
+    else:
+        import onnxruntime  # present: checked above
+
+        how = (f"eager, TorchScript (torch.jit.trace, loaded back; two warm-ups) and ONNX Runtime "
+               f"{onnxruntime.__version__} (opset {ONNX_OPSET}, intra-op threads = the column's)")
+    print(f"{seconds:.2f} s of {SAMPLE_RATE} Hz audio ({frames} frames, hop {HOP}), batch 1, {how}, "
+          f"median (best) of {args.repeats} after a warm-up, torch {torch.__version__}\n")
     heads = " | ".join(f"x real time, {n} thread{'s' if n > 1 else ''}" for n in args.threads)
     print(f"| generator | parameters | GFLOP / s of audio | {heads} |")
     print("| --- | ---: | ---: | " + " | ".join("---:" for _ in args.threads) + " |")
