@@ -319,11 +319,19 @@ def _check_objective(config: Config, factory: Callable[..., Any]) -> list[str]:
         given = set(getattr(config, section))
         if roles is None:  # any names, at least one... unless the objective has none of them
             continue
-        missing, extra = [r for r in roles if r not in given], sorted(given - set(roles))
+        optional = tuple(getattr(factory, f"optional_{attr}", ()))
+        some = [r for r in optional if r in given]
+        if some and len(some) < len(optional):
+            absent = [r for r in optional if r not in given]
+            errors.append(f"{section}.{absent[0]}: objective {config.objective.name!r} takes its optional roles "
+                          f"{', '.join(optional)} together, all or none; {', '.join(some)} given without "
+                          f"{', '.join(absent)}")
+        missing, extra = [r for r in roles if r not in given], sorted(given - set(roles) - set(optional))
         for r in missing:
             errors.append(f"{section}.{r}: objective {config.objective.name!r} needs this role ({section}: {', '.join(roles) or 'none'})")
         for r in extra:
-            errors.append(f"{section}.{r}: objective {config.objective.name!r} has no such role; its {section}: {', '.join(roles) or 'none'}")
+            also = f" (optional: {', '.join(optional)})" if optional else ""
+            errors.append(f"{section}.{r}: objective {config.objective.name!r} has no such role; its {section}: {', '.join(roles) or 'none'}{also}")
     terms = getattr(factory, "terms", None)
     if terms is not None:
         for key in config.loss_weights:

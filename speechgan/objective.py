@@ -124,7 +124,8 @@ class Objective(nn.Module):
 
     * ``generator_roles`` / ``discriminator_roles``: the names it expects under
       ``generators:`` and ``discriminators:`` in the config; ``None`` accepts any names
-      (a vocoder with any set of discriminators).
+      (a vocoder with any set of discriminators). ``optional_discriminator_roles``: roles a
+      config may add, all of them or none (CycleGAN-VC2's second-step discriminators).
     * ``terms``: ``{term name: default weight}`` for every loss term it can return.
     * ``reads``: the batch keys it reads (:mod:`speechgan.batches`), checked against the
       datasets' declared batches when the config loads; ``None`` leaves them unchecked.
@@ -136,6 +137,7 @@ class Objective(nn.Module):
 
     generator_roles: ClassVar[tuple[str, ...] | None] = ("generator",)
     discriminator_roles: ClassVar[tuple[str, ...] | None] = ("discriminator",)
+    optional_discriminator_roles: ClassVar[tuple[str, ...]] = ()  # all of them or none (CycleGAN-VC2's 2nd step)
     terms: ClassVar[dict[str, float]] = {}
     reads: ClassVar[frozenset[str] | None] = None
 

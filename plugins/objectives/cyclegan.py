@@ -1,10 +1,17 @@
-"""CycleGAN (Zhu et al. 2017) and its voice-conversion form CycleGAN-VC (Kaneko & Kameoka 2018).
+"""CycleGAN (Zhu et al. 2017) and its voice-conversion forms CycleGAN-VC (Kaneko & Kameoka
+2018), CycleGAN-VC2 (Kaneko et al. 2019) and MaskCycleGAN-VC (Kaneko et al. 2021).
 
 Two generators map domain A to B (``a2b``) and back (``b2a``); two discriminators judge
 each domain (``a``, ``b``). Terms: adversarial (``g/adv``, ``d/adv``), cycle consistency
 L1 (``g/cycle``, lambda 10) and identity-mapping L1 (``g/identity``, 5). CycleGAN-VC keeps
 the identity loss for the first 10^4 iterations only: in a config,
-``loss_weights: {g/identity: {value: 5.0, stop: 10000}}``. Batches are ``UNPAIRED``
+``loss_weights: {g/identity: {value: 5.0, stop: 10000}}``.
+
+**Two-step adversarial loss** (CycleGAN-VC2, section 3.1): with the optional
+discriminators ``a2`` and ``b2`` (both or neither), each judges its domain's real features
+against the *cycle-reconstructed* ones, ``b2a(a2b(a))`` and ``a2b(b2a(b))``: ``d/adv2`` and
+``g/adv2`` (weight 1, as the adversarial loss), which counteract the over-smoothing the L1
+cycle loss causes. Without them the terms are not computed. Batches are ``UNPAIRED``
 (:mod:`speechgan.batches`): a features batch per domain, drawn independently; the
 generators translate the features ``a.features`` (B, C, N) <-> ``b.features``.
 """
@@ -29,7 +36,8 @@ class CycleGAN(Objective):
 
     generator_roles = ("a2b", "b2a")
     discriminator_roles = ("a", "b")
-    terms = {"d/adv": 1.0, "g/adv": 1.0, "g/cycle": 10.0, "g/identity": 5.0}
+    optional_discriminator_roles = ("a2", "b2")  # the two-step adversarial loss (CycleGAN-VC2)
+    terms = {"d/adv": 1.0, "d/adv2": 1.0, "g/adv": 1.0, "g/adv2": 1.0, "g/cycle": 10.0, "g/identity": 5.0}
     reads = frozenset({"a.features", "b.features"})  # of an UNPAIRED batch (speechgan.batches)
 
     def __init__(
@@ -47,7 +55,8 @@ class CycleGAN(Objective):
     def generate(self, batch: dict[str, Any], *, g: nn.ModuleDict, step: int) -> dict[str, Any]:
         a, b = self.domains(batch)
         fake_b, fake_a = g["a2b"](a), g["b2a"](b)
-        return {"fake_a": fake_a, "fake_b": fake_b}
+        # cycled in the G step's graph; the D step reads them detached (two-step loss only)
+        return {"fake_a": fake_a, "fake_b": fake_b, "cycle_a": g["b2a"](fake_b), "cycle_b": g["a2b"](fake_a)}
 
     def discriminator_terms(self, batch: Any, state: dict[str, Any], *, g: nn.ModuleDict, d: nn.ModuleDict, step: int,
                             weights: Mapping[str, float]) -> dict[str, torch.Tensor]:
@@ -55,19 +64,28 @@ class CycleGAN(Objective):
         real_a, real_b = d["a"](a), d["b"](b)
         fake_a, fake_b = d["a"](state["fake_a"].detach()), d["b"](state["fake_b"].detach())
         loss = self.criterion.discriminator_loss(real_a, fake_a) + self.criterion.discriminator_loss(real_b, fake_b)
-        return {
+        terms = {
             "d/adv": loss,
             "stats/d_real": (mean_output(real_a) + mean_output(real_b)) / 2,
             "stats/d_fake": (mean_output(fake_a) + mean_output(fake_b)) / 2,
         }
+        if "a2" in d and weights.get("d/adv2", 0.0):
+            cycled_a, cycled_b = d["a2"](state["cycle_a"].detach()), d["b2"](state["cycle_b"].detach())
+            terms["d/adv2"] = (self.criterion.discriminator_loss(d["a2"](a), cycled_a)
+                               + self.criterion.discriminator_loss(d["b2"](b), cycled_b))
+        return terms
 
     def generator_terms(self, batch: Any, state: dict[str, Any], *, g: nn.ModuleDict, d: nn.ModuleDict, step: int,
                         weights: Mapping[str, float]) -> dict[str, torch.Tensor]:
         (a, b), fake_a, fake_b = self.domains(batch), state["fake_a"], state["fake_b"]
+        cycle_a, cycle_b = state["cycle_a"], state["cycle_b"]  # a -> b -> a, b -> a -> b
         terms = {
             "g/adv": self.criterion.generator_loss(d["b"](fake_b)) + self.criterion.generator_loss(d["a"](fake_a)),
-            "g/cycle": cycle_consistency_loss(a, g["b2a"](fake_b)) + cycle_consistency_loss(b, g["a2b"](fake_a)),
+            "g/cycle": cycle_consistency_loss(a, cycle_a) + cycle_consistency_loss(b, cycle_b),
         }
+        if "a2" in d and weights.get("g/adv2", 0.0):
+            terms["g/adv2"] = (self.criterion.generator_loss(d["a2"](cycle_a))
+                               + self.criterion.generator_loss(d["b2"](cycle_b)))
         if weights.get("g/identity", 0.0):  # skipped, not just zero-weighted, once switched off
             terms["g/identity"] = identity_loss(b, g["a2b"](b)) + identity_loss(a, g["b2a"](a))
         return terms

@@ -32,6 +32,7 @@ from .glu import (
     FeatureNorm,
     GLUConv1d,
     GLUConv2d,
+    GLUConvTranspose2d,
     GLUResidualBlock1d,
     PixelShuffle1d,
     PixelUnshuffle1d,
@@ -71,6 +72,7 @@ __all__ = [
     "GLUConv1d",
     "GLUConv2d",
     "GLUResidualBlock1d",
+    "GLUConvTranspose2d",
     # discriminator
     "SubDiscriminatorOutput",
     "merge_outputs",

@@ -41,6 +41,7 @@ __all__ = [
     "GLUConv1d",
     "GLUConv2d",
     "GLUResidualBlock1d",
+    "GLUConvTranspose2d",
 ]
 
 #: Normalisation of activations between a convolution and its gate.
@@ -185,3 +186,30 @@ class GLUResidualBlock1d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, T) -> (B, C, T)
         return x + self.norm(self.conv(self.gated(x)))
+
+
+class GLUConvTranspose2d(_GatedConv):
+    """A 2-D gated transposed convolution ``(B, C_in, F, T) -> (B, C_out, F', T')`` (StarGAN-VC's decoder).
+
+    Kameoka et al. 2018, "StarGAN-VC: Non-parallel Many-to-many Voice Conversion with Star
+    Generative Adversarial Networks": each decoder layer is a transposed convolution ->
+    instance norm -> GLU. ``F' = (F - 1) s_F - 2 p_F + k_F`` (likewise ``T'``): ``kernel 2 s``
+    with ``padding s / 2`` doubles an axis at ``s = 2``, ``kernel = stride`` with no padding
+    multiplies it by the stride.
+    """
+
+    def __init__(
+        self,
+        *,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        norm: FeatureNorm = "instance",
+    ) -> None:
+        super().__init__(
+            conv=nn.ConvTranspose2d(in_channels, 2 * out_channels, kernel_size, stride=stride, padding=padding),
+            shuffle=nn.Identity(),
+            norm=feature_norm(norm, channels=2 * out_channels, dims=2),
+        )
