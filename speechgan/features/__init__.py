@@ -7,6 +7,14 @@ that the installed torchaudio works with the installed torch.
 from .base import FrontEnd
 from .mel import LogMelSpectrogram
 from .mfcc import MFCC
+from .speaker_stats import (
+    SpeakerStats,
+    accumulate_stats,
+    convert_log_f0,
+    denormalize_mcep,
+    normalize_mcep,
+    statistics_baseline,
+)
 from .stft import LogSTFTMagnitude, STFTMagnitude
 from .waveform import Waveform
 from .world import WorldFeatures
@@ -19,4 +27,10 @@ __all__ = [
     "LogMelSpectrogram",
     "MFCC",
     "WorldFeatures",
+    "SpeakerStats",
+    "accumulate_stats",
+    "normalize_mcep",
+    "denormalize_mcep",
+    "convert_log_f0",
+    "statistics_baseline",
 ]
