@@ -18,7 +18,8 @@ Items follow the ``WAVEFORM`` batch contract of :mod:`speechgan.batches`,
 adds ``"features": (C, N)``. A segment's offset is then a multiple of the hop and its features are the first ``segment_length // hop``
 frames of the front-end's output (read from the cache when one is given, computed on the
 segment otherwise). :class:`UnpairedDataset` pairs two domains at random for
-CycleGAN-VC (Kaneko & Kameoka, 2018).
+CycleGAN-VC (Kaneko & Kameoka, 2018), or, given ``pairs``, in a fixed parallel order for
+evaluation.
 """
 
 from __future__ import annotations
@@ -273,6 +274,13 @@ class UnpairedDataset(Dataset):
     larger domain's, so every utterance of both is seen each epoch and the smaller domain
     cycles. ``options`` are :class:`AudioDataset`'s; each domain gets its own seed, and
     the two share one speaker-label map and one skip report.
+
+    ``pairs`` (utterance ids ``(id in A, id in B)``) makes the dataset parallel, for
+    evaluation: item ``k`` is ``{"a": A of pairs[k][0], "b": B of pairs[k][1]}``, in
+    order, never shuffled, with the same keys as unpaired items. Paired items are whole
+    utterances (no ``segment_length``: two readings of one prompt differ in length, so
+    no one crop aligns them). A pair with a file left out under ``on_error="skip"`` is
+    dropped; one that fails to load later is replaced by the next pair that loads.
     """
 
     def __init__(
@@ -283,8 +291,12 @@ class UnpairedDataset(Dataset):
         *,
         seed: int = 0,
         on_error: OnError | ErrorPolicy = "fail",
+        pairs: Sequence[tuple[str, str]] | None = None,
         **options: Any,
     ) -> None:
+        if pairs is not None and options.get("segment_length") is not None:
+            raise ConfigError("segment_length: paired items are whole utterances; set segment_length to null "
+                              f"(got {options['segment_length']})")
         speakers = sorted({u.speaker for u in [*utterances_a, *utterances_b]})
         options.setdefault("speaker_to_index", {s: i for i, s in enumerate(speakers)})
         policy = on_error if isinstance(on_error, ErrorPolicy) else ErrorPolicy(on_error)
@@ -294,7 +306,20 @@ class UnpairedDataset(Dataset):
         self.b = AudioDataset(utterances_b, loader, seed=derive_seed(seed, 1), **shared)
         if self.skipped.count:
             logger.warning(self.skipped.summary())
+        self.pairs: list[tuple[int, int]] | None = None  # (index in A, index in B) per paired item
+        if pairs is not None:
+            self.pairs = self._index_pairs(pairs)
         self.set_epoch(0)
+
+    def _index_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[int, int]]:
+        """``pairs`` of ids as indices into the scanned domains; pairs that lost a file are dropped."""
+        index_a = {u.id: i for i, u in enumerate(self.a.utterances)}
+        index_b = {u.id: i for i, u in enumerate(self.b.utterances)}
+        kept = [(index_a[a], index_b[b]) for a, b in pairs if a in index_a and b in index_b]
+        if not kept:
+            detail = f"; {self.skipped.summary()}" if self.skipped.count else ""
+            raise DataError(f"the paired dataset has no pair whose two files load{detail}")
+        return kept
 
     @property
     def skipped(self) -> SkipReport:
@@ -308,13 +333,29 @@ class UnpairedDataset(Dataset):
         self._order_b = epoch_permutation(len(self.b), derive_seed(self.seed, 1), epoch)
 
     def __len__(self) -> int:
-        return max(len(self.a), len(self.b))
+        return max(len(self.a), len(self.b)) if self.pairs is None else len(self.pairs)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
+        if self.pairs is not None:
+            return self._pair(index)
         return {
             "a": self.a[int(self._order_a[index % len(self.a)])],
             "b": self.b[int(self._order_b[index % len(self.b)])],
         }
+
+    def _pair(self, index: int) -> dict[str, Any]:
+        """Paired item ``index``; on a lost file the next whole pair takes its place, as in :class:`AudioDataset`.
+
+        Substituting per domain (what ``self.a[i]`` would do) would pair two different prompts.
+        """
+        pairs = self.pairs or []
+        for offset in range(len(pairs)):
+            i, j = pairs[(index + offset) % len(pairs)]
+            try:
+                return {"a": self.a._item(i), "b": self.b._item(j)}
+            except BadFile as error:
+                self.a._lost(error)  # the two domains share one policy and one report
+        raise DataError(f"no pair of the dataset loads any more; {self.skipped.summary()}")
 
     def collate(self, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
         return {"a": self.a.collate([item["a"] for item in items]), "b": self.b.collate([item["b"] for item in items])}

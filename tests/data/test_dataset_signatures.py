@@ -36,7 +36,8 @@ def test_a_layout_dataset_takes_its_layouts_arguments_then_the_common_ones(name)
 
 def test_the_unpaired_dataset_declares_two_domains():
     params = inspect.signature(UnpairedSpeakers).parameters
-    assert {"layout", "root", "speakers_a", "speakers_b", "mic", "part"} | set(COMMON) == set(params)
+    own = {"layout", "root", "speakers_a", "speakers_b", "mic", "part", "prompts", "parallel_size"}
+    assert own | set(COMMON) == set(params)
     assert params["speakers_a"].default is inspect.Parameter.empty
     assert declared_batch(UnpairedSpeakers) is UNPAIRED
 
