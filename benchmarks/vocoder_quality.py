@@ -2,19 +2,21 @@
 
 Usage::
 
-    python benchmarks/vocoder_quality.py RUN_DIR [RUN_DIR ...] --held-out-voice m3 \\
+    python benchmarks/vocoder_quality.py RUN_DIR[:CHECKPOINT] ... --held-out-voice m3 \\
         --out recipes/vocoder/results/quality.json --figure recipes/vocoder/spectrograms.png
 
 For every trained vocoder run (through :func:`speechgan.inference.load_run`, weight norm
-folded) and two evaluation sets, the run's ``data.valid`` split (utterances of the training
-voices held out of training) and the same split of ``--held-out-voice`` (a voice never
+folded; its last checkpoint, or ``RUN_DIR:CHECKPOINT`` with a path inside the run) and two
+evaluation sets, the run's ``data.valid`` split (utterances of the training voices held out
+of training) and the same split of ``--held-out-voice`` (a voice never
 trained on: ``data.valid.args.speakers=[VOICE]``), each system resynthesises every whole
 utterance and is scored against the recording with the project's metrics:
 
 * ``log_mel_l1``: full-band log-mel L1 (HiFi-GAN's validation error; 1024/256/1024, 80 mels, 0 Hz to Nyquist);
 * ``mr_stft``: Parallel WaveGAN's multi-resolution STFT distance;
 * ``pesq_wb``: wideband PESQ at 16 kHz;
-* ``dnsmos_*``: DNSMOS P.835 (SIG, BAK, OVRL) and P.808, no-reference (the ``speechmos`` wheel's ONNX models).
+* ``dnsmos_*``: DNSMOS P.835 (SIG, BAK, OVRL) and P.808, no-reference (the ``speechmos`` wheel's ONNX
+  models); utterances under its 1 s minimum get none (the JSON's ``_count`` says how many were scored).
 
 Systems:
 
@@ -26,6 +28,8 @@ Systems:
 * **WORLD** analysis-synthesis of the recording (Morise et al. 2016: Harvest F0, CheapTrick
   envelope, D4C aperiodicity, 5 ms frames), the classical vocoder's ceiling;
 * the **recording** itself (DNSMOS only: the other metrics compare with it).
+
+Every output is clipped to [-1, 1], as the WAV file a user gets would hold it.
 
 The figure shows the first held-out-voice utterance: the recording, each run and Griffin-Lim.
 """
@@ -45,6 +49,7 @@ import pyworld
 import torch
 
 from speechgan.build import build_dataset
+from speechgan.errors import DataError
 from speechgan.inference import LoadedRun, load_run
 from speechgan.metrics import PWG_RESOLUTIONS, dnsmos, log_mel_l1, multi_resolution_stft_distance, pesq_wb
 from speechgan.nn import remove_parametrizations
@@ -55,13 +60,21 @@ KEYS = ("log_mel_l1", "mr_stft", "pesq_wb", "dnsmos_sig", "dnsmos_bak", "dnsmos_
 
 def scores(ref: np.ndarray, gen: np.ndarray, sr: int) -> dict[str, float]:
     n = min(len(ref), len(gen))
-    ref, gen = ref[:n], gen[:n]
+    ref, gen = ref[:n], np.clip(gen[:n], -1.0, 1.0)  # as a WAV file holds it (Griffin-Lim can overshoot)
     out = {
         "log_mel_l1": log_mel_l1(torch.from_numpy(ref), torch.from_numpy(gen), sr, **FULL_BAND),
         "mr_stft": multi_resolution_stft_distance(torch.from_numpy(ref), torch.from_numpy(gen), PWG_RESOLUTIONS),
         "pesq_wb": pesq_wb(ref, gen, sr),
     }
-    return {**out, **dnsmos(gen, sr)}
+    return {**out, **naturalness(gen, sr)}
+
+
+def naturalness(wave: np.ndarray, sr: int) -> dict[str, float]:
+    """DNSMOS, NaN for an utterance shorter than its 1 s minimum (left out of the means; see the counts)."""
+    try:
+        return dnsmos(wave, sr)
+    except DataError:
+        return dict.fromkeys(("dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "dnsmos_p808"), float("nan"))
 
 
 def world_resynthesis(wave: np.ndarray, sr: int) -> np.ndarray:
@@ -76,20 +89,27 @@ def label(run: LoadedRun) -> str:
     return f"{run.config.generators['generator'].name} ({run.run_dir.name}, step {run.step})"
 
 
+def parse_run(spec: str) -> tuple[Path, Path | None]:
+    """``RUN_DIR`` or ``RUN_DIR:CHECKPOINT`` (a path relative to the run directory)."""
+    run, _, checkpoint = spec.partition(":")
+    return Path(run), (Path(run) / checkpoint if checkpoint else None)
+
+
 def front_end_label(run: LoadedRun) -> str:
     f = run.features
     return f"Griffin-Lim on {run.config.generators['generator'].name}'s mel (fmax {f.fmax:g} Hz, {f.n_iter} iterations)"
 
 
-def evaluate(runs: list[Path], voice: str, gl_iters: int, limit: int | None) -> tuple[dict, dict]:
+def evaluate(runs: list[str], voice: str, gl_iters: int, limit: int | None) -> tuple[dict, dict]:
     """``{set: {system: {key: [values]}}}`` and the figure's utterance: its rate and waveforms."""
     values: dict[str, dict[str, dict[str, list[float]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     figure: dict[str, np.ndarray] = {}
     done_baselines: set[tuple[str, str]] = set()
-    for run_dir in runs:
+    for spec in runs:
+        run_dir, checkpoint = parse_run(spec)
         for name, overrides in (("held-out utterances", ()), (f"held-out voice {voice}",
                                                                (f"data.valid.args.speakers=[{voice}]",))):
-            run = load_run(run_dir, overrides=overrides)
+            run = load_run(run_dir, overrides=overrides, checkpoint=checkpoint)
             run.features.n_iter = gl_iters  # only shapes the inverse (not part of the fingerprint)
             generator = remove_parametrizations(run.generators["generator"]).eval()
             dataset = build_dataset(run.config, run.registry, "valid", features=run.features)
@@ -116,7 +136,7 @@ def evaluate(runs: list[Path], voice: str, gl_iters: int, limit: int | None) -> 
                     for k, v in scores(ref_np, wave, sr).items():
                         values[name][system][k].append(v)
                 if world:
-                    for k, v in dnsmos(ref_np, sr).items():
+                    for k, v in naturalness(ref_np, sr).items():
                         values[name]["recording"][k].append(v)
                 if name.startswith("held-out voice") and i == 0:
                     figure.setdefault("sample_rate", sr)
@@ -179,7 +199,7 @@ def plot(figure: dict, path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("runs", nargs="+", help="RUN_DIR, or RUN_DIR:CHECKPOINT for another checkpoint of the run")
     parser.add_argument("--held-out-voice", default="m3")
     parser.add_argument("--gl-iters", type=int, default=100)
     parser.add_argument("--limit", type=int, help="At most this many utterances per set (default: all).")

@@ -16,10 +16,11 @@ With ``--chunk-frames N`` the generator runs on chunks of ``N`` frames with the 
 its receptive field on both sides (:mod:`.streaming`): the same samples as offline
 synthesis, and the latency of each chunk is reported.
 
-On the CPU the generator runs in ONNX Runtime by default (``--backend auto``): exported in
-memory by :func:`speechgan.export.onnx_runtime` and checked against eager PyTorch within
-1e-4 first, it synthesises about twice as fast (benchmarks/README.md); ``--backend torch``
-runs eager PyTorch.
+On the CPU, ``--backend auto`` (the default) exports the generator to ONNX in memory
+(:func:`speechgan.export.onnx_runtime`, checked against eager PyTorch within 1e-4), times
+it against eager PyTorch on two seconds of mel and runs the faster: ONNX Runtime for HiFi-GAN
+V1 and V3 and MelGAN on the project's CPU (1.3x to 2.1x), eager PyTorch for V2
+(benchmarks/README.md). ``--backend torch`` or ``onnxruntime`` chooses outright.
 """
 
 from __future__ import annotations
@@ -163,13 +164,33 @@ def _context_frames(run: LoadedRun, generator: nn.Module) -> int:
 BACKENDS = ("auto", "torch", "onnxruntime")
 
 
+def _faster(generator: nn.Module, onnx: Any, mel: torch.Tensor, repeats: int = 2) -> str:
+    """``torch`` or ``onnxruntime``: which runs ``mel`` faster here (best of ``repeats`` after a warm-up).
+
+    Neither wins everywhere: on the project's 2-core CPU ONNX Runtime runs HiFi-GAN V1 and V3
+    and MelGAN 1.3x to 2.1x faster than eager PyTorch, and V2 about 10 % slower
+    (benchmarks/README.md), so ``auto`` measures instead of assuming.
+    """
+    best = {}
+    with torch.inference_mode():
+        for name, run in (("torch", generator), ("onnxruntime", onnx)):
+            run(mel)  # warm-up: allocations, kernel choice
+            times = []
+            for _ in range(repeats):
+                tick = time.perf_counter()
+                run(mel)
+                times.append(time.perf_counter() - tick)
+            best[name] = min(times)
+    return min(best, key=best.__getitem__)
+
+
 def _backend(run: LoadedRun, generator: nn.Module, backend: str) -> tuple[Any, str, str]:
     """``(callable generator, backend used, note)`` for ``--backend``.
 
-    ``auto`` is ONNX Runtime on the CPU, where it runs the generators about twice as fast
-    as eager PyTorch (benchmarks/README.md), and torch on a GPU; the exported graph is
-    checked against eager PyTorch (1e-4) before it is used, and auto falls back to torch if
-    the generator does not export.
+    ``auto`` on the CPU exports the generator to ONNX in memory (checked against eager
+    PyTorch within 1e-4), times it and eager PyTorch on two seconds of mel, and keeps the
+    faster; on a GPU it is torch. If the generator does not export, auto uses torch and
+    says why.
     """
     if backend not in BACKENDS:
         raise DataError(f"--backend {backend}: choose one of {', '.join(BACKENDS)}")
@@ -180,11 +201,17 @@ def _backend(run: LoadedRun, generator: nn.Module, backend: str) -> tuple[Any, s
         raise DataError(f"--backend onnxruntime runs on the CPU, not on {run.device}; use --backend torch there")
     try:
         sig = run.objective.export_signature("generator", features=run.features, device=run.device)
-        return onnx_runtime(generator, sig), "onnxruntime", ""
+        onnx = onnx_runtime(generator, sig)
     except (ExportError, NotImplementedError) as exc:
         if backend == "onnxruntime":
             raise ExportError(f"{run.run_dir}: --backend onnxruntime: {exc}") from None
         return generator, "torch", f"ONNX Runtime not used ({exc})"
+    if backend == "auto":
+        frames = max(1, round(2 * run.features.sample_rate / run.features.hop_length))  # two seconds
+        mel = sig.example[0][:1].repeat(1, 1, frames // sig.example[0].shape[-1] + 1)[..., :frames]
+        if _faster(generator, onnx, mel) == "torch":
+            return generator, "torch", ""
+    return onnx, "onnxruntime", ""
 
 
 def vocode_files(
@@ -259,7 +286,7 @@ def speechgan_register_commands(cli: click.Group) -> None:
     @click.option("--device", default="cpu", show_default=True, help="cpu, cuda[:N] or auto.")
     @click.option("--chunk-frames", type=int, help="Stream: synthesise chunks of this many mel frames (same output).")
     @click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
-                  help="What runs the generator; auto: ONNX Runtime on the CPU (the fastest there), torch on a GPU.")
+                  help="What runs the generator; auto: the faster of the two on the CPU (measured), torch on a GPU.")
     @click.pass_context
     def vocode(ctx: click.Context, run_dir: Path, inputs: tuple[Path, ...], out: Path, checkpoint: Path | None,
                no_ema: bool, device: str, chunk_frames: int | None, backend: str) -> None:

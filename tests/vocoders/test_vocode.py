@@ -93,7 +93,7 @@ def test_vocode_writes_a_file_and_a_folder_at_the_front_ends_rate(run_dir, regis
     seconds = (100 + 100 + 62) * HOP / 16000  # 0.262 s
     assert re.fullmatch(
         rf"3 files written to {re.escape(str(out))}: {seconds:.2f} s of audio in \d+\.\d\d s \(\d+\.\dx real time, "
-        rf"synthesis \d+\.\d\d s, onnxruntime\) with {re.escape(str(run_dir / 'checkpoints' / 'last.pt'))} \(EMA: generator\)\n",
+        rf"synthesis \d+\.\d\d s, (torch|onnxruntime)\) with {re.escape(str(run_dir / 'checkpoints' / 'last.pt'))} \(EMA: generator\)\n",
         stdout,
     )
 
@@ -221,3 +221,21 @@ def test_auto_falls_back_to_torch_when_the_generator_does_not_export(run_dir, re
     with pytest.raises(ExportError, match=r"--backend onnxruntime: objective Objective does not describe"):
         vocode_files(run, [inputs / "a.wav"], tmp_path / "onnx", backend="onnxruntime")
     assert not (tmp_path / "onnx").exists()
+
+
+def test_auto_keeps_the_faster_backend():
+    """``auto`` times both on the same mel and keeps the faster, whichever it is."""
+    import time as clock
+
+    from speechgan_plugins.vocoders.vocode import _faster
+
+    def slow(mel):
+        clock.sleep(0.02)
+        return mel
+
+    def fast(mel):
+        return mel
+
+    mel = torch.zeros(1, N_MELS, 8)
+    assert _faster(slow, fast, mel) == "onnxruntime"
+    assert _faster(fast, slow, mel) == "torch"
