@@ -30,16 +30,16 @@ median of the per-block ratios (and as the ratio of the medians).
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from interleaved import Step, interleave, report, time_block
 
 from speechgan.build import Components, build_components, build_optimizer, build_scheduler
 from speechgan.config import load_config
@@ -50,9 +50,6 @@ from speechgan.registry import Registry
 from speechgan.schema import Config
 from speechgan.tracking import Tracker
 from speechgan.trainer import Trainer
-
-Step = Callable[[], None]
-
 
 def build(config: Config, registry: Registry) -> Components:
     """The recipe's components, initialised from its seed (both loops get equal weights)."""
@@ -144,14 +141,6 @@ def hand_written_loop(config: Config, registry: Registry) -> Step:
     return step
 
 
-def time_block(step: Step, steps: int) -> tuple[float, float]:
-    """Milliseconds per step over ``steps`` steps: wall-clock and CPU time of this process."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    for _ in range(steps):
-        step()
-    return 1000 * (time.perf_counter() - wall) / steps, 1000 * (time.process_time() - cpu) / steps
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("recipe", nargs="?", type=Path, default=Path("recipes/toy/ring8.yaml"))
@@ -169,23 +158,10 @@ def main() -> None:
         loops = {"trainer": trainer_loop(config, registry, Path(tmp)), "hand-written": hand_written_loop(config, registry)}
         for step in loops.values():
             time_block(step, args.warmup)
-        times: dict[str, list[tuple[float, float]]] = {name: [] for name in loops}
-        for block in range(args.blocks):
-            # the loops take turns going first, so that a drift in the machine's load favours neither
-            for name, step in list(loops.items())[:: 1 if block % 2 == 0 else -1]:
-                times[name].append(time_block(step, args.steps))
+        times = interleave(loops, blocks=args.blocks, steps=args.steps)
     print(f"{args.recipe}, {torch.get_num_threads()} thread(s), median of {args.blocks} interleaved blocks "
           f"of {args.steps} steps (torch {torch.__version__})")
-    # CPU time is the steadier figure where other jobs share the cores; wall time is what a run takes
-    for clock, i in (("wall", 0), ("cpu", 1)):
-        median = {name: statistics.median(t[i] for t in blocks) for name, blocks in times.items()}
-        for name, blocks in times.items():
-            print(f"  {clock:>4} {name:>12}: {median[name]:6.2f} ms/step  "
-                  f"(blocks: {' '.join(f'{t[i]:.2f}' for t in blocks)})")
-        # each block's pair ran back to back: their ratio is the least disturbed by other jobs
-        paired = statistics.median(t[i] / h[i] for t, h in zip(times["trainer"], times["hand-written"]))
-        print(f"  {clock:>4} ratio trainer / hand-written: {paired:.3f} (median of the per-block ratios; "
-              f"ratio of the medians {median['trainer'] / median['hand-written']:.3f})")
+    report(times, number="6.2f")
 
 
 if __name__ == "__main__":

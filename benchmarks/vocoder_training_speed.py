@@ -53,9 +53,7 @@ and at the end a markdown table of the wall-clock figures.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -63,6 +61,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from interleaved import interleave, report
 
 from speechgan.build import Components, build_models
 from speechgan.config import load_config
@@ -221,14 +221,6 @@ def hand_written_loop(config: Config, registry: Registry, batch: dict[str, Any])
     return step
 
 
-def time_block(step: Step, steps: int) -> tuple[float, float]:
-    """Milliseconds per step over ``steps`` steps: wall-clock and CPU time of this process."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    for _ in range(steps):
-        step()
-    return 1000 * (time.perf_counter() - wall) / steps, 1000 * (time.process_time() - cpu) / steps
-
-
 def check_losses(loops: dict[str, Step]) -> None:
     """Step 1 of each side, from equal weights: the same d/total and g/total, or stop."""
     totals = {name: [float(t) for t in step()] for name, step in loops.items()}
@@ -264,26 +256,12 @@ def measure(recipe: Path, args: argparse.Namespace, registry: Registry) -> dict[
         for step in loops.values():
             for _ in range(args.warmup - 1):
                 step()
-        times: dict[str, list[tuple[float, float]]] = {name: [] for name in loops}
-        for block in range(args.blocks):
-            # the loops take turns going first, so that a drift in the machine's load favours neither
-            for name, step in list(loops.items())[:: 1 if block % 2 == 0 else -1]:
-                times[name].append(time_block(step, args.steps))
+        times = interleave(loops, blocks=args.blocks, steps=args.steps)
     print(f"  median of {args.blocks} interleaved blocks of {args.steps} step(s), after {max(args.warmup, 1)} "
           "untimed step(s) of each")
-    result: dict[str, Any] = {"recipe": recipe, "generator": generator}
-    # CPU time (all threads) is the steadier figure where other jobs share the cores; wall time is what a run takes
-    for clock, i in (("wall", 0), ("cpu", 1)):
-        median = {name: statistics.median(t[i] for t in blocks) for name, blocks in times.items()}
-        for name, blocks in times.items():
-            print(f"  {clock:>4} {name:>12}: {median[name]:9.1f} ms/step  "
-                  f"(blocks: {' '.join(f'{t[i]:.1f}' for t in blocks)})")
-        # each block's pair ran back to back: their ratio is the least disturbed by other jobs
-        paired = statistics.median(t[i] / h[i] for t, h in zip(times["trainer"], times["hand-written"]))
-        print(f"  {clock:>4} ratio trainer / hand-written: {paired:.3f} (median of the per-block ratios; "
-              f"ratio of the medians {median['trainer'] / median['hand-written']:.3f})")
-        if clock == "wall":
-            result |= {"trainer": median["trainer"], "hand-written": median["hand-written"], "ratio": paired}
+    wall = report(times, number="9.1f")["wall"]
+    result: dict[str, Any] = {"recipe": recipe, "generator": generator, "trainer": wall["trainer"],
+                              "hand-written": wall["hand-written"], "ratio": wall["ratio"]}
     return result
 
 
