@@ -64,6 +64,7 @@ from speechgan.export import ONNX_OPSET, OnnxRuntimeGenerator, export_module
 from speechgan.objective import ExportSignature
 from speechgan.plugins import get_plugin_manager
 from speechgan.registry import Registry
+from speechgan_plugins.objectives.vocoder import mel_signature
 
 SAMPLE_RATE = 22050
 HOP = 256
@@ -123,20 +124,11 @@ def ours(registry: Registry, name: str, mel: torch.Tensor) -> tuple[Contender, n
 
 
 def export_signature() -> ExportSignature:
-    """``mel (batch, 80, frames) -> audio (batch, 1, samples)``, batch and length dynamic.
-
-    The vocoder objective's signature (``plugins/objectives/vocoder.py``) without a front-end:
-    traced on one random-normal mel of 50 frames, checked on 2 of 57.
-    """
+    """The vocoder objective's signature (:func:`mel_signature`) on random-normal mels, no front-end:
+    traced on one mel of 50 frames, checked on 2 of 57."""
     # (2, n_mels, N): its own generator, so the benchmark mel drawn from the global RNG stays the same
     mel = torch.randn(2, N_MELS, 57, generator=torch.Generator().manual_seed(0))
-    return ExportSignature(
-        example=(mel[:1, :, :50],),  # (1, n_mels, 50)
-        check=(mel,),  # another batch and length
-        input_names=("mel",),
-        output_names=("audio",),
-        dynamic_axes={"mel": {0: "batch", 2: "frames"}, "audio": {0: "batch", 2: "samples"}},
-    )
+    return mel_signature(example=mel[:1, :, :50], check=mel)
 
 
 def exported(name: str, model: nn.Module, base: Contender, threads: list[int]) -> list[Contender]:

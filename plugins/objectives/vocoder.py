@@ -54,7 +54,7 @@ from speechgan.losses import AdversarialCriterion, MultiResolutionSTFTLoss, feat
 from speechgan.objective import AudioSample, ExportSignature, Objective, Pair, mean_output
 from speechgan.registry import ComponentRef
 
-__all__ = ["Vocoder"]
+__all__ = ["Vocoder", "mel_signature"]
 
 
 class Vocoder(Objective):
@@ -164,14 +164,23 @@ class Vocoder(Objective):
         with torch.no_grad():
             mel = front_end(noise.to(device))  # (2, n_mels, N)
         frames = max(2, mel.shape[-1] // 2)
-        return ExportSignature(
-            example=(mel[:1, :, :frames],),  # (1, n_mels, N / 2)
-            check=(mel[:, :, : frames + 7],),  # another batch and length
-            input_names=("mel",),
-            output_names=("audio",),
-            dynamic_axes={"mel": {0: "batch", 2: "frames"}, "audio": {0: "batch", 2: "samples"}},
-        )
+        # (1, n_mels, N / 2) traced; checked on another batch and length
+        return mel_signature(example=mel[:1, :, :frames], check=mel[:, :, : frames + 7])
 
+
+def mel_signature(*, example: torch.Tensor, check: torch.Tensor) -> ExportSignature:
+    """A vocoder generator's export signature: ``mel (batch, n_mels, frames) -> audio (batch, 1, samples)``.
+
+    Traced on ``example``, checked on ``check`` (another batch and number of frames); batch
+    and length are dynamic.
+    """
+    return ExportSignature(
+        example=(example,),
+        check=(check,),
+        input_names=("mel",),
+        output_names=("audio",),
+        dynamic_axes={"mel": {0: "batch", 2: "frames"}, "audio": {0: "batch", 2: "samples"}},
+    )
 
 
 def _check_same_rate(features: nn.Module, loss_features: nn.Module) -> None:
