@@ -53,6 +53,7 @@ from speechgan.errors import DataError
 from speechgan.inference import LoadedRun, load_run
 from speechgan.metrics import PWG_RESOLUTIONS, dnsmos, log_mel_l1, multi_resolution_stft_distance, pesq_wb
 from speechgan.nn import remove_parametrizations
+from speechgan_plugins.audio.metrics import summarize
 
 FULL_BAND = dict(n_fft=1024, hop_length=256, win_length=1024, n_mels=80, fmin=0.0, fmax=None)
 KEYS = ("log_mel_l1", "mr_stft", "pesq_wb", "dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "dnsmos_p808")
@@ -150,17 +151,8 @@ def evaluate(runs: list[str], voice: str, gl_iters: int, limit: int | None) -> t
 
 
 def summarise(values: dict) -> dict:
-    out: dict = {}
-    for split, systems in values.items():
-        for system, keys in systems.items():
-            row = {}
-            for k, v in keys.items():
-                finite = [x for x in v if math.isfinite(x)]
-                row[k] = float(np.mean(finite)) if finite else float("nan")
-                row[f"{k}_std"] = float(np.std(finite)) if finite else float("nan")
-                row[f"{k}_count"] = len(finite)
-            out.setdefault(split, {})[system] = row
-    return out
+    """``{set: {system: {key, key_std, key_count}}}`` by the speech metrics' own :func:`summarize`."""
+    return {split: {system: summarize(keys) for system, keys in systems.items()} for split, systems in values.items()}
 
 
 def markdown(summary: dict) -> str:
@@ -206,7 +198,6 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="JSON file of the means, stds and counts.")
     parser.add_argument("--figure", type=Path, help="PNG of the first held-out-voice utterance's spectrograms.")
     args = parser.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     values, figure = evaluate(args.runs, args.held_out_voice, args.gl_iters, args.limit)
     summary = summarise(values)
     args.out.parent.mkdir(parents=True, exist_ok=True)
