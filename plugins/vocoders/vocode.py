@@ -43,6 +43,7 @@ from speechgan.data.audio_io import AUDIO_EXTENSIONS, AudioLoader, write_audio
 from speechgan.errors import DataError, ExportError, TrainingError
 from speechgan.export import onnx_runtime
 from speechgan.inference import LoadedRun, load_run
+from speechgan.nn import remove_parametrizations
 
 from .streaming import vocode_streaming
 
@@ -144,10 +145,8 @@ def _vocoder(run: LoadedRun) -> tuple[nn.Module, nn.Module]:
             f"(the `vocoder` objective), this run has {'no front-end' if run.features is None else 'a front-end'} "
             f"and generators {sorted(run.generators)}"
         )
-    generator = run.generators["generator"]
-    if hasattr(generator, "remove_weight_norm"):
-        generator.remove_weight_norm()
-    return run.features, generator
+    # the core's folding, as `speechgan export` does: any parametrization, whatever the generator's class
+    return run.features, remove_parametrizations(run.generators["generator"])
 
 
 def _context_frames(run: LoadedRun, generator: nn.Module) -> int:
