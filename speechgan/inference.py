@@ -183,6 +183,12 @@ def load_run(
     if problems:
         raise _does_not_fit(ckpt, f"its generator weights differ from the configured generators: {problems}")
     models.generators.load_state_dict(weights)
+    if "objective" in state:  # what the objective learned from the training data (Objective.prepare)
+        try:
+            models.objective.load_state_dict(state["objective"])
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise _does_not_fit(ckpt, f"its objective state does not fit objective {config.objective.name!r}: "
+                                      f"{str(exc)[:300]}") from None
     if device is None:
         device = config.trainer.device
     target = choose_device(device, 0) if isinstance(device, str) else device

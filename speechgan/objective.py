@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -174,6 +175,22 @@ class Objective(nn.Module):
     def samples(self, *, g: nn.ModuleDict, batch: Batch, step: int) -> dict[str, Any]:
         """Named :class:`ImageSample` / :class:`AudioSample` / :class:`FigureSample` to log."""
         return {}
+
+    def prepare(self, *, dataset: Any, run_dir: Path) -> None:
+        """Learn what this objective needs from the training data, once, before the first step.
+
+        Called on a fresh run only (a resumed run's checkpoint holds the result, in this
+        module's ``state_dict``): voice conversion's per-speaker feature statistics. An
+        objective may also write a readable copy into ``run_dir``. The default does nothing.
+        """
+
+    def conversion_speakers(self) -> dict[str, list[str]]:
+        """The speakers :meth:`convert` reads and writes, by side (``{"a": [...], "b": [...]}``)."""
+        raise NotImplementedError(f"objective {type(self).__name__} does not convert between speakers")
+
+    def convert(self, features: torch.Tensor, *, g: nn.ModuleDict, source: str, target: str) -> torch.Tensor:
+        """Front-end features (C, N) of ``source``'s speech -> features (C, N) of it in ``target``'s voice."""
+        raise NotImplementedError(f"objective {type(self).__name__} does not convert between speakers")
 
     def export_signature(self, role: str, *, features: nn.Module | None, device: torch.device) -> ExportSignature:
         """The inputs, names and dynamic axes of generator ``role``, for ``speechgan export``."""

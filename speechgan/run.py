@@ -79,6 +79,8 @@ def train(
         run_dir.mkdir(parents=True, exist_ok=True)
         _write_atomic(run_dir / "config.yaml", config_to_yaml(config))
         remove_partial_writes(run_dir / "checkpoints")
+    if not resume:  # every rank: the result is part of the objective's state, the same on each
+        components.objective.prepare(dataset=components.datasets["train"], run_dir=run_dir)
     metrics = trainer.fit()
     shutdown_distributed(dist)
     return metrics

@@ -353,6 +353,7 @@ class Trainer:
             "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
             "nonfinite_steps": self.nonfinite_steps,
             "generators": self.g.state_dict(), "discriminators": self.d.state_dict(),
+            "objective": self.objective.state_dict(),  # what it learned from the data (Objective.prepare)
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
             "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
             "scalers": {k: s.state_dict() for k, s in self.scalers.items()},
@@ -375,6 +376,8 @@ class Trainer:
         try:
             self.g.load_state_dict(state["generators"])
             self.d.load_state_dict(state["discriminators"])
+            if "objective" in state:  # checkpoints written before objectives had a state hold none
+                self.objective.load_state_dict(state["objective"])
             for k in self.optimizers:
                 self._load_optimizer(k, state, source)
             for k, s in self.scalers.items():
@@ -476,6 +479,10 @@ class Trainer:
                                start_step=self.step, log_every=s.log_every)
         for note in self.resume_notes:
             self.tracker.message(note)
+        for split, dataset in self.c.datasets.items():  # what each split holds, where a dataset can say it
+            summary = getattr(dataset, "summary", None)
+            if isinstance(summary, str):
+                self.tracker.message(f"data.{split}: {summary}")
         self._callbacks("on_train_start")
         metrics: dict[str, float] = {}
         with closing(self.tracker), StopSignals(announce=self.dist.is_main) as stop:

@@ -40,6 +40,8 @@ from tqdm.auto import tqdm
 
 from speechgan import hookimpl
 from speechgan.data.audio_io import AUDIO_EXTENSIONS, AudioLoader, write_audio
+from speechgan.cli_options import run_and_inputs
+from speechgan.data.inputs import input_files
 from speechgan.errors import DataError, ExportError, TrainingError
 from speechgan.export import onnx_runtime
 from speechgan.inference import LoadedRun, load_run
@@ -79,32 +81,10 @@ def _is_input(path: Path) -> bool:
 
 
 def find_inputs(inputs: Sequence[str | Path]) -> list[tuple[Path, Path]]:
-    """``(input file, output path relative to --out)`` for each file of ``inputs``.
-
-    A file ``x.flac`` or ``x.npy`` gives ``x.wav``; a folder ``a`` gives ``a/<its path
-    inside a>.wav`` for every audio file and ``.npy`` in it, recursively and sorted. Two
-    inputs that would write the same output are refused.
-    """
-    pairs: list[tuple[Path, Path]] = []
+    """``(input file, output path relative to --out)``: audio files and ``.npy`` mels, or folders of them
+    (:func:`speechgan.data.inputs.input_files`: ``x.npy`` -> ``x.wav``, folders recursively)."""
     kinds = f"audio file ({', '.join(AUDIO_EXTENSIONS)}) or {MEL_EXTENSION} mel-spectrogram"
-    for item in map(Path, inputs):
-        if item.is_dir():
-            found = sorted(p for p in item.rglob("*") if _is_input(p))
-            if not found:
-                raise DataError(f"{item}: the folder holds no {kinds}")
-            pairs += [(p, Path(item.resolve().name) / p.relative_to(item).with_suffix(".wav")) for p in found]
-        elif _is_input(item):
-            pairs.append((item, Path(item.with_suffix(".wav").name)))
-        elif item.exists():
-            raise DataError(f"{item}: not an {kinds}; give such files or folders holding them")
-        else:
-            raise DataError(f"{item}: no such file or folder")
-    seen: dict[Path, Path] = {}
-    for source, output in pairs:
-        if output in seen:
-            raise DataError(f"{seen[output]} and {source} would both be written to {output}; rename one of them")
-        seen[output] = source
-    return pairs
+    return input_files(inputs, accept=_is_input, kinds=kinds)
 
 
 def read_mel(path: Path, *, n_mels: int, front_end: str) -> np.ndarray:
@@ -277,12 +257,7 @@ def vocode_files(
 @hookimpl
 def speechgan_register_commands(cli: click.Group) -> None:
     @cli.command()
-    @click.argument("run_dir", type=click.Path(path_type=Path))
-    @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-    @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Folder for the WAV files.")
-    @click.option("--checkpoint", type=click.Path(path_type=Path), help="Default: RUN_DIR/checkpoints/last.pt.")
-    @click.option("--no-ema", is_flag=True, help="Use the live generator weights, not their moving average.")
-    @click.option("--device", default="cpu", show_default=True, help="cpu, cuda[:N] or auto.")
+    @run_and_inputs
     @click.option("--chunk-frames", type=int, help="Stream: synthesise chunks of this many mel frames (same output).")
     @click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
                   help="What runs the generator; auto: the faster of the two on the CPU (measured), torch on a GPU.")

@@ -12,6 +12,8 @@ returns speaker logits ``(B, S)``.
 * :mod:`.cyclegan_vc2`: Kaneko et al. 2019, 2-1-2D generator and 2-D PatchGAN; MaskCycleGAN-VC
   (Kaneko et al. 2021) is the same 2-1-2D generator reading the mask as a second channel.
 * :mod:`.stargan_vc`: Kameoka et al. 2018, conditional generator, discriminator and domain classifier.
+* :mod:`.convert`: the ``speechgan convert`` command.
+* :mod:`.evaluation`: the ``voice_conversion`` metric (MCD, F0, speaker similarity, DNSMOS against baselines).
 """
 
 from speechgan import hookimpl
@@ -25,6 +27,8 @@ from .cyclegan_vc2 import (
     maskcyclegan_vc_discriminator,
     maskcyclegan_vc_generator,
 )
+from .convert import speechgan_register_commands
+from .evaluation import VoiceConversionMetric, voice_conversion_metric
 from .stargan_vc import StarGANVCClassifier, StarGANVCDiscriminator, StarGANVCGenerator
 
 __all__ = [
@@ -39,6 +43,8 @@ __all__ = [
     "StarGANVCGenerator",
     "StarGANVCDiscriminator",
     "StarGANVCClassifier",
+    "VoiceConversionMetric",
+    "speechgan_register_commands",
 ]
 
 
@@ -66,3 +72,10 @@ def speechgan_register_discriminators(register):  # type: ignore[no-untyped-def]
              "StarGAN-VC speaker-conditional discriminator, 4 speakers, 0.17M parameters (Kameoka et al. 2018)")
     register("stargan_vc_classifier", StarGANVCClassifier,
              "StarGAN-VC domain classifier, 4 speakers, 0.03M parameters (Kameoka et al. 2018)")
+
+
+@hookimpl
+def speechgan_register_metrics(register):  # type: ignore[no-untyped-def]
+    register("voice_conversion", voice_conversion_metric,
+             "voice conversion on held-out parallel pairs vs statistics and unconverted baselines: "
+             "MCD, log-F0 RMSE, V/UV, GE2E speaker similarity, DNSMOS; per-utterance CSV")

@@ -160,9 +160,10 @@ class PatchGAN2d(nn.Module):
         return self.head(x).flatten(1)
 
 
-def cyclegan_vc2_generator(*, n_features: int = 36) -> Generator212:
-    """CycleGAN-VC2's 2-1-2D generator on mel-cepstra (Kaneko et al. 2019)."""
-    return Generator212(n_features=n_features)
+def cyclegan_vc2_generator(*, n_features: int = 36, channels: int = 128, n_residual_blocks: int = 6) -> Generator212:
+    """CycleGAN-VC2's 2-1-2D generator on mel-cepstra (Kaneko et al. 2019); ``channels`` and
+    ``n_residual_blocks`` narrow it for CPU-scale recipes (the paper's are the defaults)."""
+    return Generator212(n_features=n_features, channels=channels, n_residual_blocks=n_residual_blocks)
 
 
 def maskcyclegan_vc_generator(*, n_features: int = 80) -> Generator212:
@@ -170,9 +171,10 @@ def maskcyclegan_vc_generator(*, n_features: int = 80) -> Generator212:
     return Generator212(n_features=n_features, masked=True)
 
 
-def cyclegan_vc2_discriminator(*, n_features: int = 36) -> PatchGAN2d:
-    """CycleGAN-VC2's 2-D PatchGAN on mel-cepstra (Kaneko et al. 2019)."""
-    return PatchGAN2d(n_features=n_features)
+def cyclegan_vc2_discriminator(*, n_features: int = 36, channels: int = 128) -> PatchGAN2d:
+    """CycleGAN-VC2's 2-D PatchGAN on mel-cepstra (Kaneko et al. 2019); ``channels`` narrows it
+    for CPU-scale recipes (the paper's 128 is the default)."""
+    return PatchGAN2d(n_features=n_features, channels=channels)
 
 
 def maskcyclegan_vc_discriminator(*, n_features: int = 80) -> PatchGAN2d:

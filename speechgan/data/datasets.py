@@ -188,6 +188,19 @@ class AudioDataset(Dataset):
         with torch.no_grad():
             return self.features(torch.from_numpy(wave))  # type: ignore[misc]  # (C, N)
 
+    def utterance_features(self, index: int) -> torch.Tensor:
+        """The front-end's features (C, N) of the whole utterance ``index``, from the cache where there is one.
+
+        What a statistic over a speaker's training data reads (voice conversion's per-speaker
+        normalisation), whatever the dataset's ``segment_length``.
+        """
+        if self.features is None:
+            raise ConfigError("this dataset has no front-end; add a `features:` section to read features")
+        utt = self.utterances[index]
+        if self.cache is not None:
+            return torch.from_numpy(np.ascontiguousarray(self.cache.load(utt)))
+        return self._features_of(self.loader.load(utt.path))
+
     def _pad_segment(self, path: Path, wave: np.ndarray) -> np.ndarray:
         missing = self.segment_length - len(wave)  # type: ignore[operator]
         if self.pad == "none":  # found at scan time unless the file changed since

@@ -15,6 +15,7 @@ from .speaker_stats import (
     normalize_mcep,
     statistics_baseline,
 )
+from .speaker_norm import SpeakerNormalizer
 from .stft import LogSTFTMagnitude, STFTMagnitude
 from .waveform import Waveform
 from .world import WorldFeatures
@@ -28,6 +29,7 @@ __all__ = [
     "MFCC",
     "WorldFeatures",
     "SpeakerStats",
+    "SpeakerNormalizer",
     "accumulate_stats",
     "normalize_mcep",
     "denormalize_mcep",

@@ -6,6 +6,8 @@
   distance.
 * :mod:`.waveform`: SI-SDR, wideband PESQ, (E)STOI.
 * :mod:`.dtw`: the dynamic time warping the speech metrics align with.
+* :mod:`.speaker`: GE2E speaker embeddings (resemblyzer) and their cosine similarity.
+* :mod:`.dnsmos`: DNSMOS, a no-reference MOS estimate.
 
 The registered metric components (``mcd``, ``pesq``...) live in the ``speech_metrics``
 plugin (``speechgan_plugins.audio.metrics``).
@@ -13,6 +15,7 @@ plugin (``speechgan_plugins.audio.metrics``).
 
 from .dnsmos import dnsmos
 from .dtw import dtw_path
+from .speaker import centroid, cosine_similarity, speaker_embedding
 from .spectral import PWG_RESOLUTIONS, log_mel_l1, log_mel_spectrogram, multi_resolution_stft_distance
 from .speech import (
     CENTS_PER_NEPER,
@@ -30,6 +33,9 @@ from .speech import (
 from .waveform import PESQ_SAMPLE_RATE, pesq_wb, si_sdr, stoi
 
 __all__ = [
+    "speaker_embedding",
+    "centroid",
+    "cosine_similarity",
     "CENTS_PER_NEPER",
     "MCEP_ORDER",
     "PESQ_SAMPLE_RATE",

@@ -1,0 +1,83 @@
+"""The voice-conversion recipes hold the papers' settings, and the CPU variants change only what they say.
+
+CycleGAN-VC (Kaneko & Kameoka 2018) and CycleGAN-VC2 (Kaneko et al. 2019): least-squares GAN,
+cycle 10, identity 5 for the first 10^4 iterations then 0; Adam 2e-4 (G), 1e-4 (D), betas
+(0.5, 0.999); batch 1 of 128-frame segments; WORLD with 5 ms frames (24 mel-cepstra at 16 kHz
+for CycleGAN-VC, 36 at 22.05 kHz for VC2); VC2 adds the second-step discriminators. The CPU
+variants (recipes/vc/README.md) narrow the networks and change the data and the run length
+only; the training run itself is smoke-tested in test_speaker_norm.py.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from speechgan.config import load_config
+
+RECIPES = Path(__file__).resolve().parents[2] / "recipes" / "vc"
+
+
+def weights_at(config, step: int) -> dict[str, float]:
+    return {term: config.weight(term, step, float("nan")) for term in config.loss_weights}
+
+
+@pytest.mark.parametrize(("recipe", "coefficients", "rate", "two_step"), [
+    ("cyclegan_vc.yaml", 24, 16000, False),
+    ("cyclegan_vc2.yaml", 36, 22050, True),
+    ("cpu/cyclegan_vc2.yaml", 36, 22050, True),
+    ("cpu/cyclegan_vc2_same_gender.yaml", 36, 22050, True),
+    ("demo.yaml", 36, 22050, True),
+])
+def test_recipes_keep_the_papers_losses_optimisers_and_features(recipe, coefficients, rate, two_step):
+    config = load_config(RECIPES / recipe)
+    assert config.objective.name == "cyclegan"
+    assert config.objective.args == {"criterion": "least_squares", "speaker_norm": True}
+    adv2 = {"d/adv2": 1.0, "g/adv2": 1.0} if two_step else {}
+    assert weights_at(config, 0) == {"d/adv": 1.0, "g/adv": 1.0, "g/cycle": 10.0, "g/identity": 5.0, **adv2}
+    assert weights_at(config, 9999)["g/identity"] == 5.0
+    assert weights_at(config, 10000) == {"d/adv": 1.0, "g/adv": 1.0, "g/cycle": 10.0, "g/identity": 0.0, **adv2}
+    roles = {"a", "b", "a2", "b2"} if two_step else {"a", "b"}
+    assert set(config.discriminators) == roles
+    optim = config.optim
+    assert (optim["generator"].name, optim["generator"].lr, optim["generator"].args) == (
+        "adam", 2e-4, {"betas": [0.5, 0.999]})
+    assert (optim["discriminator"].name, optim["discriminator"].lr, optim["discriminator"].args) == (
+        "adam", 1e-4, {"betas": [0.5, 0.999]})
+    assert optim["generator"].scheduler is None and optim["discriminator"].scheduler is None
+    features = config.features.args
+    assert config.features.name == "world" and features["sample_rate"] == rate
+    assert features["order"] + 1 == coefficients
+    hop = features["hop_length"]
+    assert abs(1000 * hop / rate - 5.0) < 0.02  # 5 ms frames (110 samples at 22.05 kHz: 4.99 ms)
+    assert config.data.batch_size == 1
+    train = config.data.train.args
+    assert train["segment_length"] == 128 * hop  # 128-frame segments
+    assert train.get("sample_rate", 22050) == config.data.valid.args.get("sample_rate", 22050) == rate
+    assert train["prompts"] == "disjoint" and config.data.valid.args["prompts"] == "disjoint"
+    assert train["parallel_size"] == config.data.valid.args["parallel_size"] == 20
+    for spec in (*config.generators.values(), *config.discriminators.values()):
+        assert spec.args["n_features"] == coefficients
+
+
+def test_cpu_variants_differ_from_the_paper_recipe_only_in_width_data_and_run_length():
+    paper = load_config(RECIPES / "cyclegan_vc2.yaml").model_dump(mode="json")
+    allowed = {"description", "generators", "discriminators", "data", "trainer", "evaluation"}
+    for recipe in ("cpu/cyclegan_vc2.yaml", "cpu/cyclegan_vc2_same_gender.yaml", "demo.yaml"):
+        cpu = load_config(RECIPES / recipe).model_dump(mode="json")
+        assert {k for k in paper if paper[k] != cpu[k]} <= allowed, recipe
+        for section in ("generators", "discriminators"):
+            for role, spec in cpu[section].items():
+                assert spec["name"] == paper[section][role]["name"]
+                assert {k: v for k, v in spec["args"].items() if k != "channels"} == paper[section][role]["args"]
+                assert spec["args"]["channels"] == 32
+        assert cpu["data"]["batch_size"] == 1
+        assert cpu["data"]["train"]["args"]["segment_length"] == paper["data"]["train"]["args"]["segment_length"]
+
+
+def test_the_pairs_are_cross_gender_and_same_gender_demo_voices():
+    sides = {}
+    for recipe in ("cpu/cyclegan_vc2.yaml", "cpu/cyclegan_vc2_same_gender.yaml"):
+        args = load_config(RECIPES / recipe).data.train.args
+        sides[recipe] = (args["speakers_a"], args["speakers_b"], args["root"], args["layout"])
+    assert sides["cpu/cyclegan_vc2.yaml"] == (["f3"], ["m1"], "data/demo", "cmu_arctic")  # female -> male
+    assert sides["cpu/cyclegan_vc2_same_gender.yaml"] == (["m1"], ["m3"], "data/demo", "cmu_arctic")  # male -> male
