@@ -23,6 +23,13 @@ training utterances (:class:`~speechgan.features.SpeakerNormalizer`), which
 turns a source utterance's WORLD features into the target speaker's: the generator of that
 direction on the normalised mel-cepstrum, the target's statistics, the log-Gaussian F0
 transform, the source's voicing and aperiodicity.
+
+**Filling in frames** (MaskCycleGAN-VC, Kaneko et al. 2021; ``fif_max_frames: 25``, the value
+of the public MaskCycleGAN-VC training script, with the ``maskcyclegan_vc`` generators): the
+first conversion of each domain reads its features with a random run of up to that many
+frames zeroed and the mask as a second channel (:func:`temporal_mask`), so the generator
+learns to fill the gap from the surrounding frames; the cycle, identity and conversion passes
+see the whole input (an all-ones mask).
 """
 
 from __future__ import annotations
@@ -42,7 +49,21 @@ from speechgan.losses import AdversarialCriterion, cycle_consistency_loss, ident
 from speechgan.objective import Objective, mean_output
 from speechgan.registry import ComponentRef
 
-__all__ = ["CycleGAN"]
+__all__ = ["CycleGAN", "temporal_mask"]
+
+
+def temporal_mask(x: torch.Tensor, max_frames: int) -> torch.Tensor:
+    """MaskCycleGAN-VC's filling-in-frames mask for ``x`` (B, F, N): (B, 1, N) ones with one run of zeros.
+
+    Per item, the run's length is drawn uniformly from 0..``max_frames`` (at most N) and its
+    start uniformly from the positions where it fits (Kaneko et al. 2021, section 3.2).
+    """
+    b, n = x.shape[0], x.shape[-1]
+    lengths = torch.randint(0, min(max_frames, n) + 1, (b,), device=x.device)  # (B,)
+    starts = (torch.rand(b, device=x.device) * (n - lengths + 1)).long()  # (B,) in 0..N - length
+    frames = torch.arange(n, device=x.device)[None]  # (1, N)
+    hidden = (frames >= starts[:, None]) & (frames < (starts + lengths)[:, None])  # (B, N)
+    return (~hidden).to(x.dtype)[:, None]  # (B, 1, N)
 
 
 class CycleGAN(Objective):
@@ -58,10 +79,15 @@ class CycleGAN(Objective):
         self,
         criterion: Annotated[AdversarialCriterion, ComponentRef("loss")] = "least_squares",  # type: ignore[assignment]
         speaker_norm: bool = False,
+        fif_max_frames: int = 0,
         features: nn.Module | None = None,
     ) -> None:
         super().__init__()
+        if isinstance(fif_max_frames, bool) or not isinstance(fif_max_frames, int) or fif_max_frames < 0:
+            raise ConfigError(f"objective.args.fif_max_frames: must be 0 (off) or a positive number of frames, "
+                              f"got {fif_max_frames!r}")
         self.criterion = criterion
+        self.fif_max_frames = fif_max_frames
         self.normalizer: SpeakerNormalizer | None = None
         if speaker_norm:
             try:
@@ -69,6 +95,13 @@ class CycleGAN(Objective):
             except ConfigError as error:
                 raise ConfigError(f"objective.args.speaker_norm: {error}") from None
         self.sides: dict[str, list[str]] = {"a": [], "b": []}  # speaker names per domain, set by prepare
+
+    @staticmethod
+    def _check_masked(g: nn.ModuleDict) -> None:
+        for role in ("a2b", "b2a"):
+            if not getattr(g[role], "masked", False):
+                raise ConfigError(f"objective.args.fif_max_frames: filling in frames feeds a mask to the generators, "
+                                  f"but generators.{role} ({type(g[role]).__name__}) reads none; use maskcyclegan_vc")
 
     def get_extra_state(self) -> dict[str, Any]:
         return {"sides": self.sides}
@@ -141,7 +174,12 @@ class CycleGAN(Objective):
 
     def generate(self, batch: dict[str, Any], *, g: nn.ModuleDict, step: int) -> dict[str, Any]:
         a, b = self.domains(batch)
-        fake_b, fake_a = g["a2b"](a), g["b2a"](b)
+        if self.fif_max_frames:  # filling in frames: only the first conversion sees a mask
+            self._check_masked(g)
+            mask_a, mask_b = temporal_mask(a, self.fif_max_frames), temporal_mask(b, self.fif_max_frames)  # (B, 1, N)
+            fake_b, fake_a = g["a2b"](a, mask_a), g["b2a"](b, mask_b)
+        else:
+            fake_b, fake_a = g["a2b"](a), g["b2a"](b)
         # cycled in the G step's graph; the D step reads them detached (two-step loss only)
         return {"fake_a": fake_a, "fake_b": fake_b, "cycle_a": g["b2a"](fake_b), "cycle_b": g["a2b"](fake_a)}
 

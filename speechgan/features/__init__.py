@@ -8,7 +8,9 @@ from .base import FrontEnd
 from .mel import LogMelSpectrogram
 from .mfcc import MFCC
 from .speaker_stats import (
+    ChannelStats,
     SpeakerStats,
+    accumulate_channel_stats,
     accumulate_stats,
     convert_log_f0,
     denormalize_mcep,
@@ -29,6 +31,8 @@ __all__ = [
     "MFCC",
     "WorldFeatures",
     "SpeakerStats",
+    "ChannelStats",
+    "accumulate_channel_stats",
     "SpeakerNormalizer",
     "accumulate_stats",
     "normalize_mcep",

@@ -44,7 +44,9 @@ from .world import WorldFeatures
 __all__ = [
     "STD_FLOOR",
     "SpeakerStats",
+    "ChannelStats",
     "accumulate_stats",
+    "accumulate_channel_stats",
     "normalize_mcep",
     "denormalize_mcep",
     "convert_log_f0",
@@ -239,6 +241,64 @@ def accumulate_stats(
         log_f0_mean=float(log_f0_mean[0]),
         log_f0_std=float(log_f0_std[0]),
     )
+
+
+@dataclass(frozen=True, eq=False)
+class ChannelStats:
+    """One speaker's mean and standard deviation of each channel of a front-end's features.
+
+    What per-speaker normalisation reads for front-ends other than WORLD (MaskCycleGAN-VC's
+    log-mel spectrograms: each speaker's mel bins normalised over all their training frames,
+    as the public MaskCycleGAN-VC preprocessing does). ``mean`` and ``std`` are float64
+    arrays (C,), the std the population one, floored at :data:`STD_FLOOR`.
+    """
+
+    speaker: str
+    frames: int
+    mean: np.ndarray  # (C,)
+    std: np.ndarray  # (C,)
+
+    def __post_init__(self) -> None:
+        where = f"channel statistics for {self.speaker!r}"
+        for key in ("mean", "std"):
+            value = np.array(getattr(self, key), dtype=np.float64)
+            if value.ndim != 1 or value.size == 0 or not np.isfinite(value).all():
+                raise DataError(f"{where}: {key!r} must be a non-empty list of finite numbers, got shape {value.shape}")
+            value.flags.writeable = False
+            object.__setattr__(self, key, value)
+        if self.std.shape != self.mean.shape or not (self.std > 0).all():
+            raise DataError(f"{where}: 'std' must hold one positive number per channel of 'mean'")
+        if not _is_int(self.frames) or self.frames <= 0:
+            raise DataError(f"{where}: 'frames' must be a positive integer, got {self.frames!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"speaker": self.speaker, "frames": self.frames, "mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ChannelStats:
+        keys = ("speaker", "frames", "mean", "std")
+        if not isinstance(data, Mapping) or any(key not in data for key in keys):
+            raise DataError(f"channel statistics: expected a mapping with keys {list(keys)}, got {_short(data)}")
+        for key in ("mean", "std"):
+            if not isinstance(data[key], (list, tuple)) or not all(_is_number(v) for v in data[key]):
+                raise DataError(f"channel statistics for {data['speaker']!r}: {key!r} must be a list of numbers")
+        return cls(**{key: data[key] for key in keys})
+
+
+def accumulate_channel_stats(
+    features: Iterable[torch.Tensor], *, speaker: str, std_floor: float = STD_FLOOR
+) -> ChannelStats:
+    """Per-channel mean and std of one speaker's features (C, N), one tensor per utterance, in one pass."""
+    moments = _Moments()
+    for i, utterance in enumerate(features):
+        if not isinstance(utterance, torch.Tensor) or utterance.ndim != 2 or not torch.isfinite(utterance).all():
+            shape = tuple(utterance.shape) if isinstance(utterance, torch.Tensor) else type(utterance).__name__
+            raise DataError(f"speaker {speaker!r}, utterance {i}: expected finite features (C, N), got {shape}")
+        moments.update(utterance.detach().to("cpu", torch.float64))
+    if moments.count == 0:
+        raise DataError(f"speaker {speaker!r}: no frames to compute statistics from")
+    mean, std = moments.mean_std(std_floor)
+    return ChannelStats(speaker=speaker, frames=moments.count, mean=mean, std=std)
 
 
 def _mcep_moments(mcep: torch.Tensor, stats: SpeakerStats) -> tuple[torch.Tensor, torch.Tensor]:
