@@ -37,11 +37,9 @@ from speechgan.data.audio_io import AUDIO_EXTENSIONS, AudioLoader, write_audio
 from speechgan.cli_options import run_and_inputs
 from speechgan.data.inputs import input_files
 from speechgan.errors import DataError
-from speechgan.features import WorldFeatures
 from speechgan.inference import LoadedRun, load_run
-from speechgan.nn import remove_parametrizations
 
-from .evaluation import peak_limited
+from .synthesis import peak_limited, synthesiser
 
 __all__ = ["ConvertReport", "convert_files", "find_audio", "resolve_speakers", "speechgan_register_commands"]
 
@@ -93,43 +91,6 @@ def resolve_speakers(run: LoadedRun, *, direction: str | None, source: str | Non
     return source, target
 
 
-def _fingerprint(run: LoadedRun) -> tuple[str | None, dict[str, Any]]:
-    features = run.features
-    return getattr(features, "fingerprint", None), dict(getattr(features, "params", {}))
-
-
-def _vocoder(run: LoadedRun, vocoder_dir: Path | None, device: str) -> Any:
-    """``synthesise(features (C, N), length) -> (T,)``: WORLD, or the vocoder run's generator."""
-    front_end = run.features
-    if isinstance(front_end, WorldFeatures):
-        if vocoder_dir is not None:
-            raise DataError(f"--vocoder: {run.run_dir} converts WORLD features, which WORLD synthesises; "
-                            "leave --vocoder out")
-        return lambda feats, length: front_end.inverse(feats.double().cpu(), length)
-    if vocoder_dir is None:
-        name = run.config.features.name if run.config.features is not None else "none"
-        raise DataError(f"{run.run_dir} converts {name!r} features, which need a vocoder: give --vocoder VOCODER_RUN "
-                        "(a speechgan vocoder run trained on the same front-end)")
-    vocoder = load_run(vocoder_dir, registry=run.registry, device=device)
-    (mine, my_params), (theirs, their_params) = _fingerprint(run), _fingerprint(vocoder)
-    if mine is None or mine != theirs:
-        raise DataError(
-            f"--vocoder {vocoder_dir}: its front-end differs from the conversion run's, so it would turn the "
-            f"converted features into noise. {run.run_dir}: {run.config.features.name} {my_params}; "  # type: ignore[union-attr]
-            f"{vocoder_dir}: {vocoder.config.features.name if vocoder.config.features else None} {their_params}"
-        )
-    if "generator" not in vocoder.generators:
-        raise DataError(f"--vocoder {vocoder_dir}: not a vocoder run (it has no 'generator')")
-    generator = vocoder.generators["generator"]
-    remove_parametrizations(generator)
-
-    def synthesise(feats: torch.Tensor, length: int) -> torch.Tensor:
-        audio = generator(feats[None].to(vocoder.device, torch.float32)).reshape(-1).cpu().double()
-        return torch.nn.functional.pad(audio[:length], (0, max(0, length - audio.numel())))
-
-    return synthesise
-
-
 def convert_files(
     run: LoadedRun,
     inputs: Sequence[str | Path],
@@ -147,7 +108,9 @@ def convert_files(
     if run.features is None:
         raise DataError(f"{run.run_dir}: the run has no front-end (features:), so nothing to convert")
     src, tgt = resolve_speakers(run, direction=direction, source=source, target=target)
-    synthesise = _vocoder(run, None if vocoder is None else Path(vocoder), device)
+    synthesise = synthesiser(run.features, run_dir=run.run_dir, registry=run.registry, device=device,
+                             features_name=run.config.features.name if run.config.features else None,
+                             vocoder=None if vocoder is None else Path(vocoder))
     out_dir = Path(out_dir)
     pairs = find_audio(inputs)
     sources = {p.resolve() for p, _ in pairs}

@@ -166,9 +166,10 @@ def cyclegan_vc2_generator(*, n_features: int = 36, channels: int = 128, n_resid
     return Generator212(n_features=n_features, channels=channels, n_residual_blocks=n_residual_blocks)
 
 
-def maskcyclegan_vc_generator(*, n_features: int = 80) -> Generator212:
-    """MaskCycleGAN-VC's generator: 2-1-2D on 80-bin mels with the mask as a second channel (Kaneko et al. 2021)."""
-    return Generator212(n_features=n_features, masked=True)
+def maskcyclegan_vc_generator(*, n_features: int = 80, channels: int = 128, n_residual_blocks: int = 6) -> Generator212:
+    """MaskCycleGAN-VC's generator: 2-1-2D on 80-bin mels with the mask as a second channel (Kaneko et al. 2021);
+    ``channels`` and ``n_residual_blocks`` narrow it for CPU-scale recipes (the paper's are the defaults)."""
+    return Generator212(n_features=n_features, masked=True, channels=channels, n_residual_blocks=n_residual_blocks)
 
 
 def cyclegan_vc2_discriminator(*, n_features: int = 36, channels: int = 128) -> PatchGAN2d:
@@ -177,6 +178,7 @@ def cyclegan_vc2_discriminator(*, n_features: int = 36, channels: int = 128) -> 
     return PatchGAN2d(n_features=n_features, channels=channels)
 
 
-def maskcyclegan_vc_discriminator(*, n_features: int = 80) -> PatchGAN2d:
-    """MaskCycleGAN-VC's discriminator: CycleGAN-VC2's PatchGAN on 80-bin mels (Kaneko et al. 2021)."""
-    return PatchGAN2d(n_features=n_features)
+def maskcyclegan_vc_discriminator(*, n_features: int = 80, channels: int = 128) -> PatchGAN2d:
+    """MaskCycleGAN-VC's discriminator: CycleGAN-VC2's PatchGAN on 80-bin mels (Kaneko et al. 2021);
+    ``channels`` narrows it for CPU-scale recipes."""
+    return PatchGAN2d(n_features=n_features, channels=channels)

@@ -6,10 +6,11 @@ converted in both directions (``a2b``: the A reading towards the B speaker, ``b2
 three systems:
 
 * ``converted``: the run's objective (:meth:`~speechgan.objective.Objective.convert`) and
-  the front-end's synthesis (WORLD);
+  synthesis: WORLD for WORLD features, the vocoder run ``vocoder`` for mel-spectrograms
+  (its front-end must be the run's, :mod:`.synthesis`);
 * ``statistics``: the statistics baseline, conversion with no learning: per-coefficient
-  mel-cepstrum mean/variance matching from source to target and the log-Gaussian F0
-  transform (:func:`speechgan.features.statistics_baseline`), with the run's statistics;
+  mean/variance matching from source to target with the run's statistics and, for WORLD,
+  the log-Gaussian F0 transform (:func:`speechgan.features.statistics_baseline`);
 * ``unconverted``: the source recording itself.
 
 Each output is compared with the target speaker's recording of the same prompt:
@@ -40,7 +41,6 @@ import numpy as np
 import torch
 
 from speechgan.errors import ConfigError, DataError
-from speechgan.features import WorldFeatures, statistics_baseline
 from speechgan.metrics import (
     align_frames,
     centroid,
@@ -53,27 +53,23 @@ from speechgan.metrics import (
     world_features,
 )
 
-__all__ = ["VoiceConversionMetric", "voice_conversion_metric", "peak_limited", "SYSTEMS", "MEASURES"]
+from .synthesis import peak_limited, synthesiser
+
+__all__ = ["VoiceConversionMetric", "voice_conversion_metric", "SYSTEMS", "MEASURES"]
 
 SYSTEMS = ("converted", "statistics", "unconverted")
 MEASURES = ("mcd_db", "log_f0_rmse", "vuv_error", "sim_target", "sim_source", "closer_to_target", "dnsmos_ovrl")
 CSV_NAME = "voice_conversion.csv"
 
 
-def peak_limited(wave: np.ndarray) -> np.ndarray:
-    """``wave`` scaled down to a peak of 0.99 if it exceeds 1 (WORLD synthesis can overshoot)."""
-    peak = float(np.abs(wave).max(initial=0.0))
-    return wave * (0.99 / peak) if peak > 1.0 else wave
-
-
 class VoiceConversionMetric:
     """``__call__(ctx) -> {name: number}``; see the module docstring."""
 
     def __init__(self, *, split: str = "valid", limit: int | None = None, speaker_similarity: bool = True,
-                 naturalness: bool = True) -> None:
+                 naturalness: bool = True, vocoder: str | None = None) -> None:
         if limit is not None and limit < 1:
             raise ConfigError(f"metric 'voice_conversion': limit must be a positive number of pairs or null, got {limit}")
-        self.split, self.limit = split, limit
+        self.split, self.limit, self.vocoder = split, limit, vocoder
         self.speaker_similarity, self.naturalness = speaker_similarity, naturalness
 
     def __repr__(self) -> str:
@@ -94,9 +90,15 @@ class VoiceConversionMetric:
     def __call__(self, ctx: Any) -> dict[str, float]:
         front_end = ctx.features
         normalizer = getattr(ctx.objective, "normalizer", None)
-        if not isinstance(front_end, WorldFeatures) or normalizer is None:
-            raise ConfigError("metric 'voice_conversion': needs a run with the world front-end and speaker "
-                              "statistics (objective.args.speaker_norm: true)")
+        if front_end is None or normalizer is None:
+            raise ConfigError("metric 'voice_conversion': needs a run with a front-end and speaker statistics "
+                              "(objective.args.speaker_norm: true)")
+        features_name = ctx.config.features.name if ctx.config.features is not None else None
+        try:
+            synthesise = synthesiser(front_end, run_dir=ctx.run_dir, features_name=features_name,
+                                     vocoder=None if self.vocoder is None else Path(self.vocoder))
+        except DataError as error:
+            raise DataError(f"metric 'voice_conversion' (args.vocoder): {error}") from None
         dataset = ctx.datasets[self.split] if self.split in ctx.datasets else None
         names = {} if dataset is None else {i: s for s, i in dataset.a.speaker_to_index.items()}
         sr = front_end.sample_rate
@@ -114,7 +116,7 @@ class VoiceConversionMetric:
         for item in items:
             for direction, (src, tgt) in (("a2b", (item["a"], item["b"])), ("b2a", (item["b"], item["a"]))):
                 source, target = names[int(src["speaker"])], names[int(tgt["speaker"])]
-                outputs = self._systems(ctx, front_end, normalizer, src, source=source, target=target)
+                outputs = self._systems(ctx, normalizer, synthesise, src, source=source, target=target)
                 if tgt["id"] not in analyses:
                     analyses[tgt["id"]] = world_features(tgt["wave"].numpy(), sr)
                 for system, wave in outputs.items():
@@ -126,16 +128,18 @@ class VoiceConversionMetric:
         return self._summary(rows)
 
     @staticmethod
-    def _systems(ctx: Any, front_end: WorldFeatures, normalizer: Any, src: dict[str, Any], *, source: str,
+    def _systems(ctx: Any, normalizer: Any, synthesise: Any, src: dict[str, Any], *, source: str,
                  target: str) -> dict[str, np.ndarray]:
         """The three systems' waveforms (T,) for one source utterance."""
         features, length = src["features"].to(ctx.device, torch.float32), src["wave"].shape[-1]  # (C, N)
         converted = ctx.objective.convert(features, g=ctx.generators, source=source, target=target)
-        baseline = statistics_baseline(features.double().cpu(), normalizer.stats_of(source), normalizer.stats_of(target),
-                                       front_end)
+        # the statistics baseline: the same path with the generator left out (source's scale -> target's)
+        label = torch.tensor([normalizer.label_of(source)])
+        plain = features.double().cpu()[None]  # (1, C, N)
+        baseline = normalizer.to_features(normalizer.model_input(plain, label), plain, source=source, target=target)[0]
         return {
-            "converted": front_end.inverse(converted.double().cpu(), length).numpy(),
-            "statistics": front_end.inverse(baseline, length).numpy(),
+            "converted": synthesise(converted, length).numpy(),
+            "statistics": synthesise(baseline, length).numpy(),
             "unconverted": src["wave"].numpy().astype(np.float64),
         }
 
@@ -199,8 +203,10 @@ def voice_conversion_metric(
     limit: int | None = None,
     speaker_similarity: bool = True,
     naturalness: bool = True,
+    vocoder: str | None = None,
 ) -> VoiceConversionMetric:
     """Voice conversion on held-out parallel pairs, both directions, against the statistics and
-    unconverted baselines: MCD, log-F0 RMSE, V/UV error, GE2E speaker similarity, DNSMOS; per-utterance CSV."""
+    unconverted baselines: MCD, log-F0 RMSE, V/UV error, GE2E speaker similarity, DNSMOS; per-utterance CSV.
+    ``vocoder``: the vocoder run that synthesises a mel-spectrogram run's output (WORLD runs need none)."""
     return VoiceConversionMetric(split=split, limit=limit, speaker_similarity=speaker_similarity,
-                                 naturalness=naturalness)
+                                 naturalness=naturalness, vocoder=vocoder)

@@ -11,6 +11,7 @@ only; the training run itself is smoke-tested in test_speaker_norm.py.
 from pathlib import Path
 
 import pytest
+import torch
 
 from speechgan.config import load_config
 
@@ -81,3 +82,58 @@ def test_the_pairs_are_cross_gender_and_same_gender_demo_voices():
         sides[recipe] = (args["speakers_a"], args["speakers_b"], args["root"], args["layout"])
     assert sides["cpu/cyclegan_vc2.yaml"] == (["f3"], ["m1"], "data/demo", "cmu_arctic")  # female -> male
     assert sides["cpu/cyclegan_vc2_same_gender.yaml"] == (["m1"], ["m3"], "data/demo", "cmu_arctic")  # male -> male
+
+
+@pytest.mark.parametrize(("recipe", "vocoder"), [("maskcyclegan_vc.yaml", "hifigan_v1.yaml"),
+                                                 ("cpu/maskcyclegan_vc.yaml", "cpu/hifigan_v3.yaml")])
+def test_maskcyclegan_reads_its_vocoders_mel_and_fills_in_frames(recipe, vocoder):
+    """MaskCycleGAN-VC: 80-bin log-mels that the named vocoder recipe was trained on (same fingerprint), FIF up
+    to 25 frames, 64-frame segments, CycleGAN-VC2's losses and optimisers."""
+    from speechgan.build import build_models
+    from speechgan.inference import _registry
+
+    registry = _registry()
+    config = load_config(RECIPES / recipe)
+    paired = load_config(RECIPES.parent / "vocoder" / vocoder)
+    mine = build_models(config, registry, discriminators=False).features
+    theirs = build_models(paired, registry, discriminators=False).features
+    assert mine.fingerprint == theirs.fingerprint
+    assert config.objective.args == {"criterion": "least_squares", "speaker_norm": True, "fif_max_frames": 25}
+    assert weights_at(config, 0) == {"d/adv": 1.0, "d/adv2": 1.0, "g/adv": 1.0, "g/adv2": 1.0, "g/cycle": 10.0,
+                                     "g/identity": 5.0}
+    assert weights_at(config, 10000)["g/identity"] == 0.0
+    assert config.data.train.args["segment_length"] == 64 * config.features.args["hop_length"]
+    assert {spec.name for spec in config.generators.values()} == {"maskcyclegan_vc"}
+    assert {spec.name for spec in config.discriminators.values()} == {"maskcyclegan_vc_d"}
+    assert set(config.discriminators) == {"a", "b", "a2", "b2"}
+    (metric,) = config.evaluation.metrics
+    assert metric.name == "voice_conversion" and metric.args["vocoder"].startswith("runs/")
+
+
+def test_cpu_maskcyclegan_recipe_trains_two_steps_with_per_bin_mel_statistics(tmp_path, one_thread):
+    """The mel pipeline end to end: log-mel features, channel statistics per speaker, FIF, two-step loss."""
+    import json
+
+    from speechgan.cli import main
+    from speechgan.inference import load_run
+    from speechgan_plugins.audio.corpus_synth import synthesize_corpus
+
+    corpus = tmp_path / "corpus"
+    synthesize_corpus(corpus, ["en-us+f3", "en-us+m1"], sentences=6, progress=False, overwrite=True)
+    run = tmp_path / "run"
+    narrow = [f"{section}.{role}.args.channels=8" for section, roles in
+              (("generators", ("a2b", "b2a")), ("discriminators", ("a", "b", "a2", "b2"))) for role in roles]
+    overrides = [f"data.train.args.root={corpus}", f"data.valid.args.root={corpus}",
+                 "data.train.args.parallel_size=2", "data.valid.args.parallel_size=2",
+                 f"data.train.args.cache_dir={tmp_path / 'cache'}", f"data.valid.args.cache_dir={tmp_path / 'cache'}",
+                 "evaluation.metrics=[]", "trainer.log_every=1", "trainer.checkpoint_every=null",
+                 "trainer.max_steps=2", *narrow]
+    assert main(["train", str(RECIPES / "cpu" / "maskcyclegan_vc.yaml"), "--out", str(run), *overrides]) == 0
+    stats = json.loads((run / "speaker_stats.json").read_text())["speakers"]
+    assert set(stats) == {"f3", "m1"} and all(len(s["mean"]) == 80 and "log_f0_mean" not in s for s in stats.values())
+    logged = json.loads((run / "scalars.jsonl").read_text().splitlines()[-1])
+    assert {"g/adv", "g/adv2", "g/cycle", "g/identity", "d/adv", "d/adv2"} <= set(logged)
+    loaded = load_run(run)
+    mel = loaded.features(torch.zeros(22050))  # (80, N): one second of silence, any length
+    converted = loaded.objective.convert(mel, g=loaded.generators, source="f3", target="m1")
+    assert converted.shape == mel.shape

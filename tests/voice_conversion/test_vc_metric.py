@@ -200,13 +200,20 @@ def test_a_split_the_config_lacks_is_named(run_dir, tmp_path):
     assert not (tmp_path / "voice_conversion.csv").exists()
 
 
-def test_a_run_without_world_features_and_speaker_statistics_is_refused():
-    message = ("metric 'voice_conversion': needs a run with the world front-end and speaker statistics "
-               "(objective.args.speaker_norm: true)")
+def test_a_run_without_speaker_statistics_or_a_mel_run_without_a_vocoder_is_refused(tmp_path):
     mel_run = SimpleNamespace(features=LogMelSpectrogram(), objective=CycleGAN(criterion=LeastSquares()))
     with pytest.raises(ConfigError) as error:
         voice_conversion_metric()(mel_run)
-    assert str(error.value) == message
+    assert str(error.value) == ("metric 'voice_conversion': needs a run with a front-end and speaker statistics "
+                                "(objective.args.speaker_norm: true)")
+    normalised = CycleGAN(criterion=LeastSquares(), speaker_norm=True, features=LogMelSpectrogram())
+    config = SimpleNamespace(features=SimpleNamespace(name="log_mel"))
+    mel_run = SimpleNamespace(features=LogMelSpectrogram(), objective=normalised, config=config, run_dir=tmp_path)
+    with pytest.raises(DataError) as error:
+        voice_conversion_metric()(mel_run)
+    assert str(error.value) == (
+        f"metric 'voice_conversion' (args.vocoder): {tmp_path} converts 'log_mel' features, which need a vocoder: "
+        "give --vocoder VOCODER_RUN (a speechgan vocoder run trained on the same front-end)")
 
 
 @pytest.mark.parametrize("limit", [0, -3])
