@@ -82,7 +82,7 @@ class SpeakerNormalizer(nn.Module):
     # -- statistics -----------------------------------------------------------------------
 
     def fit(self, utterances: Mapping[str, Iterable[torch.Tensor]], labels: Mapping[str, int]) -> None:
-        """Statistics of each speaker from their WORLD features ``(C, N)``, one tensor per utterance."""
+        """Statistics of each speaker from their features ``(C, N)``, one tensor per utterance."""
         missing = sorted(set(utterances) - set(labels))
         if missing:
             raise DataError(f"speaker normalisation: no label for speaker(s) {', '.join(missing)}")
@@ -170,12 +170,13 @@ class SpeakerNormalizer(nn.Module):
 
     def to_features(self, converted: torch.Tensor, source_features: torch.Tensor, *, source: str,
                     target: str) -> torch.Tensor:
-        """WORLD features (B, C, N) of a conversion from ``source`` to ``target``.
+        """The front-end's features (B, C, N) of a conversion from ``source`` to ``target``.
 
-        ``converted`` (B, D, N) is a normalised mel-cepstrum in the target's scale (a
-        generator's output): it is denormalised with the target's statistics. Log F0 of
-        ``source_features`` goes through the log-Gaussian transform; the voiced flag and the
-        coded aperiodicity are copied.
+        ``converted`` (B, D, N) is normalised features in the target's scale (a generator's
+        output): it is denormalised with the target's statistics. For WORLD, log F0 of
+        ``source_features`` goes through the log-Gaussian transform and the voiced flag and
+        coded aperiodicity are copied around the denormalised mel-cepstrum; for other
+        front-ends the denormalised features are the result.
         """
         src, tgt = self.stats_of(source), self.stats_of(target)
         labels = torch.full(converted.shape[:1], self.labels[target], device=converted.device)
