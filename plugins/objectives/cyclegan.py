@@ -34,20 +34,18 @@ see the whole input (an all-ones mask).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from speechgan.errors import ConfigError, DataError
-from speechgan.features import SpeakerNormalizer
 from speechgan.losses import AdversarialCriterion, cycle_consistency_loss, identity_loss
 from speechgan.objective import Objective, mean_output
 from speechgan.registry import ComponentRef
+
+from .speakers import SpeakerConversion
 
 __all__ = ["CycleGAN", "temporal_mask"]
 
@@ -66,7 +64,7 @@ def temporal_mask(x: torch.Tensor, max_frames: int) -> torch.Tensor:
     return (~hidden).to(x.dtype)[:, None]  # (B, 1, N)
 
 
-class CycleGAN(Objective):
+class CycleGAN(SpeakerConversion, Objective):
     """Unpaired two-domain translation with cycle-consistency and identity losses (CycleGAN)."""
 
     generator_roles = ("a2b", "b2a")
@@ -88,13 +86,7 @@ class CycleGAN(Objective):
                               f"got {fif_max_frames!r}")
         self.criterion = criterion
         self.fif_max_frames = fif_max_frames
-        self.normalizer: SpeakerNormalizer | None = None
-        if speaker_norm:
-            try:
-                self.normalizer = SpeakerNormalizer(features)  # type: ignore[arg-type]
-            except ConfigError as error:
-                raise ConfigError(f"objective.args.speaker_norm: {error}") from None
-        self.sides: dict[str, list[str]] = {"a": [], "b": []}  # speaker names per domain, set by prepare
+        self.init_speakers(speaker_norm=speaker_norm, features=features)
 
     @staticmethod
     def _check_masked(g: nn.ModuleDict) -> None:
@@ -103,45 +95,9 @@ class CycleGAN(Objective):
                 raise ConfigError(f"objective.args.fif_max_frames: filling in frames feeds a mask to the generators, "
                                   f"but generators.{role} ({type(g[role]).__name__}) reads none; use maskcyclegan_vc")
 
-    def get_extra_state(self) -> dict[str, Any]:
-        return {"sides": self.sides}
-
-    def set_extra_state(self, state: dict[str, Any]) -> None:
-        self.sides = {side: list(state.get("sides", {}).get(side, [])) for side in ("a", "b")}
-
     def domains(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-        """What the models see of domains A and B: (B, C, N) each, the features, normalised per speaker
-        (mel-cepstra only) under ``speaker_norm``."""
-        a, b = batch["a"], batch["b"]
-        if self.normalizer is None:
-            return a["features"], b["features"]
-        return (self.normalizer.model_input(a["features"], a["speaker"]),
-                self.normalizer.model_input(b["features"], b["speaker"]))
-
-    # -- the training data's statistics and conversion ---------------------------------------
-
-    def prepare(self, *, dataset: Any, run_dir: Path) -> None:
-        """The speakers of each side; under ``speaker_norm``, their statistics (``RUN_DIR/speaker_stats.json``)."""
-        sides = {side: getattr(dataset, side, None) for side in ("a", "b")}
-        if any(d is None or not hasattr(d, "utterances") for d in sides.values()):
-            return  # not a speech dataset (images): nothing to learn
-        self.sides = {side: sorted({u.speaker for u in d.utterances}) for side, d in sides.items()}
-        if self.normalizer is None:
-            return
-        per_speaker: dict[str, list[torch.Tensor]] = {}
-        for d in sides.values():
-            for i, utt in enumerate(d.utterances):
-                per_speaker.setdefault(utt.speaker, []).append(d.utterance_features(i))
-        labels = {s: dataset.a.speaker_to_index[s] for s in per_speaker}
-        self.normalizer.fit(per_speaker, labels)
-        if run_dir is not None:
-            Path(run_dir).mkdir(parents=True, exist_ok=True)
-            stats = {name: s.to_dict() for name, s in self.normalizer.stats.items()}
-            (Path(run_dir) / "speaker_stats.json").write_text(json.dumps({"sides": self.sides, "speakers": stats},
-                                                                         indent=1) + "\n")
-
-    def conversion_speakers(self) -> dict[str, list[str]]:
-        return {side: list(names) for side, names in self.sides.items()}
+        """What the models see of domains A and B: (B, C, N) each (:meth:`SpeakerConversion.model_input`)."""
+        return self.model_input(batch["a"]), self.model_input(batch["b"])
 
     def direction(self, source: str, target: str) -> str:
         """The generator role that converts ``source`` to ``target``: ``a2b`` or ``b2a``."""
@@ -158,19 +114,10 @@ class CycleGAN(Objective):
 
     @torch.no_grad()
     def convert(self, features: torch.Tensor, *, g: nn.ModuleDict, source: str, target: str) -> torch.Tensor:
-        """Features (C, N) of ``source``'s speech in ``target``'s voice: any N (padded to the generator's
-        ``frame_multiple`` by repeating the last frame, and trimmed back)."""
+        """Features (C, N) of ``source``'s speech in ``target``'s voice, by the generator of that direction."""
         role = self.direction(source, target)
-        n = features.shape[-1]
-        x = features[None]  # (1, C, N)
-        if self.normalizer is not None:
-            x = self.normalizer.model_input(x, torch.tensor([self.normalizer.label_of(source)]))  # (1, D, N)
-        multiple = int(getattr(g[role], "frame_multiple", 1))
-        padded = F.pad(x, (0, -n % multiple), mode="replicate") if n % multiple else x
-        y = g[role](padded)[..., :n]  # (1, D or C, N)
-        if self.normalizer is None:
-            return y[0]
-        return self.normalizer.to_features(y, features[None].to(y.dtype), source=source, target=target)[0]
+        return self.converted(features, source=source, target=target, generator=g[role],
+                              multiple=int(getattr(g[role], "frame_multiple", 1)))
 
     def generate(self, batch: dict[str, Any], *, g: nn.ModuleDict, step: int) -> dict[str, Any]:
         a, b = self.domains(batch)

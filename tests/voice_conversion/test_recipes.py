@@ -137,3 +137,17 @@ def test_cpu_maskcyclegan_recipe_trains_two_steps_with_per_bin_mel_statistics(tm
     mel = loaded.features(torch.zeros(22050))  # (80, N): one second of silence, any length
     converted = loaded.objective.convert(mel, g=loaded.generators, source="f3", target="m1")
     assert converted.shape == mel.shape
+
+
+@pytest.mark.parametrize("recipe", ["stargan_vc.yaml", "cpu/stargan_vc.yaml"])
+def test_stargan_recipes_have_four_speakers_unit_weights_and_disjoint_sides(recipe):
+    config = load_config(RECIPES / recipe)
+    assert config.objective.name == "stargan" and config.objective.args["speaker_norm"] is True
+    assert weights_at(config, 0) == dict.fromkeys(["d/adv", "d/cls", "g/adv", "g/cls", "g/cycle", "g/identity"], 1.0)
+    train = config.data.train.args
+    speakers = [*train["speakers_a"], *train["speakers_b"]]
+    assert len(set(speakers)) == 4 and train["prompts"] == "disjoint"
+    for spec in (config.generators["generator"], *config.discriminators.values()):
+        assert spec.args["n_speakers"] == 4
+    for group in ("generator", "discriminator"):
+        assert (config.optim[group].lr, config.optim[group].args) == (1e-4, {"betas": [0.5, 0.999]})
