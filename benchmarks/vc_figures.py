@@ -94,6 +94,7 @@ def main() -> None:
     waves = signals(run, args.pair)
     plot(waves, sr, args.out)
     if args.audio is not None:
+        args.audio.mkdir(parents=True, exist_ok=True)
         for direction, signals_ in waves.items():
             for k, wave in enumerate(signals_.values()):
                 name = ("source", "statistics", "converted", "target")[k]
