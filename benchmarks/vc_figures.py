@@ -79,7 +79,7 @@ def plot(waves: dict[str, dict[str, np.ndarray]], sr: int, path: Path) -> None:
             ax.set_ylabel("mel bin", fontsize=7)
     fig.supxlabel("time (s)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=64)
 
 
 def main() -> None:
