@@ -29,7 +29,7 @@ def test_plugins_lists_builtins_by_kind(capsys, core_plugins):
 def test_plugins_json_and_kind_filter(capsys, core_plugins):
     assert main(["plugins", "--json", "--kind", "objective"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert sorted(c["name"] for c in data["components"]) == ["cyclegan", "gan", "vocoder"]
+    assert sorted(c["name"] for c in data["components"]) == ["cyclegan", "gan", "stargan", "vocoder"]
     assert data["failures"] == []
     assert {"name": "toy", "distribution": "speechgan", "version": "0.1.0"} in data["plugins"]
 
