@@ -24,7 +24,7 @@ import torch
 
 from speechgan.build import build_dataset
 from speechgan.data.audio_io import write_audio
-from speechgan.features import LogMelSpectrogram, statistics_baseline
+from speechgan.features import LogMelSpectrogram
 from speechgan.inference import load_run
 from speechgan.metrics import world_features
 
@@ -41,7 +41,7 @@ def signals(run, pair: int) -> dict[str, dict[str, np.ndarray]]:
         feats, length = src["features"].float(), src["wave"].shape[-1]
         with torch.no_grad():
             converted = run.objective.convert(feats, g=run.generators, source=source, target=target)
-        baseline = statistics_baseline(feats.double(), stats.stats_of(source), stats.stats_of(target), fe)
+        baseline = stats.statistics_baseline(feats.double()[None], source=source, target=target)[0]
         out[direction] = {
             f"source ({source}, {src['id']})": src["wave"].numpy(),
             "statistics baseline": fe.inverse(baseline, length).numpy(),

@@ -10,7 +10,7 @@ three systems:
   (its front-end must be the run's, :mod:`.synthesis`);
 * ``statistics``: the statistics baseline, conversion with no learning: per-coefficient
   mean/variance matching from source to target with the run's statistics and, for WORLD,
-  the log-Gaussian F0 transform (:func:`speechgan.features.statistics_baseline`);
+  the log-Gaussian F0 transform (:meth:`speechgan.features.SpeakerNormalizer.statistics_baseline`);
 * ``unconverted``: the source recording itself.
 
 Each output is compared with the target speaker's recording of the same prompt:
@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +74,8 @@ class VoiceConversionMetric:
     def __repr__(self) -> str:
         return f"VoiceConversionMetric(split={self.split!r}, limit={self.limit})"
 
-    def _pairs(self, ctx: Any) -> Iterator[dict[str, Any]]:
-        """Every parallel item of the split (the centroids read them all; ``limit`` bounds the scored ones)."""
+    def _parallel(self, ctx: Any) -> Any:
+        """The split's parallel dataset; :class:`DataError` says what the config lacks."""
         if self.split not in ctx.datasets:
             raise DataError(f"metric 'voice_conversion' reads the {self.split!r} split; the config has no "
                             f"data.{self.split} section")
@@ -84,8 +83,7 @@ class VoiceConversionMetric:
         if getattr(dataset, "pairs", None) is None:
             raise DataError(f"metric 'voice_conversion': data.{self.split} holds no parallel pairs; use "
                             "unpaired_speakers with prompts: disjoint, parallel_size > 0 and split: valid or test")
-        for k in range(len(dataset)):
-            yield dataset[k]
+        return dataset
 
     def __call__(self, ctx: Any) -> dict[str, float]:
         front_end = ctx.features
@@ -99,10 +97,10 @@ class VoiceConversionMetric:
                                      vocoder=None if self.vocoder is None else Path(self.vocoder))
         except DataError as error:
             raise DataError(f"metric 'voice_conversion' (args.vocoder): {error}") from None
-        dataset = ctx.datasets[self.split] if self.split in ctx.datasets else None
-        names = {} if dataset is None else {i: s for s, i in dataset.a.speaker_to_index.items()}
+        dataset = self._parallel(ctx)
+        names = {i: s for s, i in dataset.a.speaker_to_index.items()}
         sr = front_end.sample_rate
-        every = list(self._pairs(ctx))
+        every = [dataset[k] for k in range(len(dataset))]  # the centroids read them all; limit bounds the scored
         if not every:
             raise DataError(f"metric 'voice_conversion': the {self.split!r} split has no pair")
         references: dict[str, tuple[str, np.ndarray]] = {}  # utterance id -> (speaker, wave)
@@ -133,10 +131,7 @@ class VoiceConversionMetric:
         """The three systems' waveforms (T,) for one source utterance."""
         features, length = src["features"].to(ctx.device, torch.float32), src["wave"].shape[-1]  # (C, N)
         converted = ctx.objective.convert(features, g=ctx.generators, source=source, target=target)
-        # the statistics baseline: the same path with the generator left out (source's scale -> target's)
-        label = torch.tensor([normalizer.label_of(source)])
-        plain = features.double().cpu()[None]  # (1, C, N)
-        baseline = normalizer.to_features(normalizer.model_input(plain, label), plain, source=source, target=target)[0]
+        baseline = normalizer.statistics_baseline(features.double().cpu()[None], source=source, target=target)[0]
         return {
             "converted": synthesise(converted, length).numpy(),
             "statistics": synthesise(baseline, length).numpy(),
@@ -189,9 +184,9 @@ class VoiceConversionMetric:
             for system in SYSTEMS:
                 chosen = [r for r in rows if r["direction"] == direction and r["system"] == system]
                 for measure in MEASURES:
-                    values = np.asarray([r[measure] for r in chosen if measure in r and math.isfinite(r[measure])])
-                    if not chosen or measure not in chosen[0]:
+                    if not chosen or measure not in chosen[0]:  # not measured (speaker_similarity, naturalness off)
                         continue
+                    values = np.asarray([r[measure] for r in chosen if math.isfinite(r[measure])])
                     key = f"{direction}/{system}/{measure}"
                     out[key] = float(values.mean()) if values.size else math.nan
                     out[f"{key}_std"] = float(values.std()) if values.size else math.nan

@@ -34,7 +34,14 @@ from torch import nn
 
 from ..errors import ConfigError, DataError
 from .base import FrontEnd
-from .speaker_stats import ChannelStats, SpeakerStats, accumulate_channel_stats, accumulate_stats, convert_log_f0
+from .speaker_stats import (
+    ChannelStats,
+    SpeakerStats,
+    accumulate_channel_stats,
+    accumulate_stats,
+    convert_log_f0,
+    statistics_baseline,
+)
 from .world import WorldFeatures
 
 Stats = SpeakerStats | ChannelStats
@@ -186,3 +193,17 @@ class SpeakerNormalizer(nn.Module):
         parts = self.front_end.split(source_features)  # type: ignore[attr-defined]
         log_f0 = convert_log_f0(parts.log_f0, parts.voiced, src, tgt)  # type: ignore[arg-type]
         return torch.cat([log_f0, parts.voiced, restored, parts.coded_ap], dim=-2)
+
+    def statistics_baseline(self, features: torch.Tensor, *, source: str, target: str) -> torch.Tensor:
+        """Conversion with no model: ``features`` (B, C, N) of ``source`` in ``target``'s scale.
+
+        WORLD features go through :func:`~speechgan.features.speaker_stats.statistics_baseline`
+        (mel-cepstrum mean/variance matching in float64, log-Gaussian F0, voicing and
+        aperiodicity copied); other front-ends' channels are matched the same way.
+        """
+        src, tgt = self.stats_of(source), self.stats_of(target)
+        if self.world:
+            return statistics_baseline(features, src, tgt, self.front_end)  # type: ignore[arg-type]
+        labels = torch.full(features.shape[:1], self.labels[source], device=features.device)
+        return self.to_features(self.normalize(features, labels), features, source=source, target=target)
+
