@@ -18,13 +18,13 @@ logged. A step may also return ``stats/...`` entries: logged, never weighted.
 
 Batches follow :mod:`speechgan.batches`: an objective declares the keys it reads in
 :attr:`Objective.reads`, and a config whose datasets do not yield them is refused at load.
-The helpers every family shares (:func:`mean_output`, :func:`pack`, :func:`draw_latent`)
-live here, so that no plugin imports another plugin's module.
+The helpers every family shares (:func:`mean_output`, :func:`pack`, :func:`draw_latent`,
+:func:`waveform_samples`) live here, so that no plugin imports another plugin's module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -37,7 +37,7 @@ from .losses import as_output_list
 
 __all__ = [
     "Objective", "Pair", "ImageSample", "AudioSample", "FigureSample", "Batch", "State",
-    "mean_output", "pack", "draw_latent", "ExportSignature",
+    "mean_output", "pack", "draw_latent", "ExportSignature", "spectrogram_figure", "waveform_samples",
 ]
 
 Batch = dict[str, Any]  # a collated batch as speechgan.batches documents it
@@ -61,11 +61,22 @@ def pack(x: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def draw_latent(g: nn.Module, n: int, device: torch.device) -> torch.Tensor:
-    """z ~ N(0, I) of shape (n, g.latent_dim) for a generator that declares ``latent_dim``."""
+    """z of shape (n, g.latent_dim) for a generator that declares ``latent_dim``.
+
+    z ~ N(0, I), or U(-1, 1) per coordinate where the generator sets
+    ``latent_distribution = "uniform"`` (WaveGAN, Donahue et al. 2019, as DCGAN's paper did).
+    """
     dim = getattr(g, "latent_dim", None)
     if dim is None:
         raise ConfigError(f"this objective needs a generator with a latent_dim attribute; {type(g).__name__} has none")
-    return torch.randn(n, dim, device=device)
+    distribution = getattr(g, "latent_distribution", "normal")
+    if distribution == "normal":
+        return torch.randn(n, dim, device=device)
+    if distribution == "uniform":
+        return torch.rand(n, dim, device=device) * 2.0 - 1.0
+    raise ConfigError(
+        f"{type(g).__name__}.latent_distribution is {distribution!r}; draw_latent knows 'normal' and 'uniform'"
+    )
 
 
 @dataclass
@@ -116,6 +127,49 @@ class FigureSample:
     """A matplotlib figure to log (closed by the logger)."""
 
     figure: Any
+
+
+def spectrogram_figure(waves: torch.Tensor, *, sample_rate: int, titles: Sequence[str], n_fft: int = 512) -> Any:
+    """A grid of log-magnitude spectrograms (dB) of waveforms ``(N, T)`` or ``(N, 1, T)``, one titled panel each.
+
+    Hann window of ``n_fft`` samples (at most ``T``), hop ``n_fft / 4``; frequency up to
+    ``sample_rate / 2`` on the vertical axis, time in seconds across.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    waves = waves.detach().float().cpu().reshape(waves.shape[0], -1)  # (N, T)
+    n, length = len(titles), waves.shape[1]
+    if n > waves.shape[0]:
+        raise ValueError(f"spectrogram_figure: {n} titles for {waves.shape[0]} waveforms")
+    n_fft = min(n_fft, length)
+    window = torch.hann_window(n_fft)
+    magnitude = torch.stft(waves[:n], n_fft, hop_length=max(n_fft // 4, 1), window=window, return_complex=True).abs()
+    decibels = 20.0 * torch.log10(magnitude.clamp_min(1e-5))  # (n, n_fft / 2 + 1, frames)
+    cols = min(n, 4)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.4 * rows), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k >= n:
+            ax.axis("off")
+            continue
+        ax.imshow(decibels[k].numpy(), origin="lower", aspect="auto", cmap="magma",
+                  extent=(0.0, length / sample_rate, 0.0, sample_rate / 2))
+        ax.set_title(titles[k], fontsize=8)
+        ax.tick_params(labelsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def waveform_samples(waves: torch.Tensor, *, sample_rate: int, names: Sequence[str]) -> dict[str, Any]:
+    """What to log of generated waveforms ``(N, 1, T)``: ``{name: AudioSample}`` for the first
+    ``len(names)`` of them, and ``spectrograms``, a :class:`FigureSample` of theirs."""
+    waves = waves.detach().float().cpu()
+    samples: dict[str, Any] = {name: AudioSample(waves[k].reshape(-1), sample_rate) for k, name in enumerate(names)}
+    samples["spectrograms"] = FigureSample(spectrogram_figure(waves, sample_rate=sample_rate, titles=names))
+    return samples
 
 
 class Objective(nn.Module):

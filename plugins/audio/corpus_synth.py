@@ -6,6 +6,7 @@ speech databases", SSW5 2004), so code written for one reads the other::
     out_dir/cmu_us_<speaker>_arctic/wav/arctic_a0001.wav
     out_dir/cmu_us_<speaker>_arctic/etc/txt.done.data        ( arctic_a0001 "text" )
     out_dir/cmu_us_<speaker>_arctic/wav_noisy_<noise><snr>/   (optional parallel noisy copy)
+    out_dir/cmu_us_<speaker>_arctic/wav_noisy_mix/noise.csv    (or a mixture: id,noise,snr_db per file)
     out_dir/corpus.json, out_dir/README.md                     (voices, rates, engine version)
 
 Clean speech is scaled by a fixed ``gain_db`` (headroom for the noise) and written as 16-bit
@@ -13,8 +14,12 @@ PCM. A noisy copy adds white (Gaussian), pink (1/f power, -3 dB/octave) or babbl
 (a sum of other speakers' utterances, each at the same RMS) scaled so that
 ``10 log10(sum(clean^2) / sum(noise^2))`` over the whole utterance is the requested SNR;
 the clean speech is mixed as written (16-bit), so the written pair meets it to within the
-rounding of the noise (< 0.01 dB). Every file depends only on the arguments: the same call
-writes the same bytes, in any process, at any time.
+rounding of the noise (< 0.01 dB). A mixture (several noise types, or an SNR range, as in
+VoiceBank-DEMAND, Valentini-Botinhao et al., SSW9 2016, whose training set mixes ten noises
+at 0, 5, 10 and 15 dB) draws each utterance's type uniformly from the list and its SNR
+uniformly from the range, rounded to 0.01 dB, and lists them in ``noise.csv``. Babble
+never holds the utterance's own speaker. Every file depends only on the arguments: the same
+call writes the same bytes, in any process, at any time.
 """
 
 from __future__ import annotations
@@ -41,12 +46,17 @@ from . import espeak
 
 __all__ = [
     "DEFAULT_SPEAKERS",
+    "MIXTURE_DIR",
+    "NOISE_MANIFEST",
+    "NoisePlan",
     "NoiseType",
     "Prompt",
     "Speaker",
     "babble_noise",
+    "draw_condition",
     "load_prompts",
     "mix_at_snr",
+    "noise_plan",
     "noisy_dir_name",
     "parse_prompts",
     "pink_noise",
@@ -54,6 +64,12 @@ __all__ = [
 ]
 
 NoiseType = Literal["white", "pink", "babble"]
+_NOISE_TYPES: tuple[NoiseType, ...] = ("white", "pink", "babble")
+#: The folder of a noisy copy that draws its noise type or SNR per utterance, and its list.
+MIXTURE_DIR = "wav_noisy_mix"
+NOISE_MANIFEST = "noise.csv"
+# Tags a second per-utterance stream, kept apart from the noise samples' own.
+_CONDITION_STREAM = 1
 
 #: Two female-sounding and two male-sounding variants (their files say ``gender``; median
 #: F0 of one sentence: Alicia 252 Hz, f3 213 Hz, m3 105 Hz, m1 94 Hz).
@@ -176,6 +192,59 @@ def noisy_dir_name(noise: NoiseType, snr_db: float) -> str:
     return f"wav_noisy_{noise}{snr_db:g}"
 
 
+class NoisePlan(NamedTuple):
+    """What a noisy copy holds: the noise types drawn from and the SNR range in dB (inclusive)."""
+
+    types: tuple[NoiseType, ...]
+    snr_db: tuple[float, float]
+
+    @property
+    def mixture(self) -> bool:
+        """Several types or an SNR range: each utterance draws its own, listed in ``noise.csv``."""
+        return len(self.types) > 1 or self.snr_db[0] != self.snr_db[1]
+
+    @property
+    def directory(self) -> str:
+        return MIXTURE_DIR if self.mixture else noisy_dir_name(self.types[0], self.snr_db[0])
+
+
+def noise_plan(
+    noise: NoiseType | Sequence[NoiseType] | None, snr_db: float | tuple[float, float] | None
+) -> NoisePlan | None:
+    """``("white", 5)`` or ``(["white", "pink"], (0, 15))`` -> :class:`NoisePlan`; ``None`` for no noisy copy."""
+    if (noise is None) != (snr_db is None):
+        raise ConfigError("noise and snr_db (--noise, --snr) go together: give both or neither")
+    if noise is None or snr_db is None:
+        return None
+    types = (noise,) if isinstance(noise, str) else tuple(noise)
+    if not types:
+        raise ConfigError("noise must name at least one of white, pink, babble")
+    for kind in types:
+        if kind not in _NOISE_TYPES:
+            raise ConfigError(f"noise must be white, pink or babble, got {kind!r}")
+    if repeated := sorted({t for t in types if types.count(t) > 1}):
+        raise ConfigError(f"noise {', '.join(repeated)} listed twice; name each type once")
+    low, high = (snr_db, snr_db) if isinstance(snr_db, (int, float)) else snr_db
+    if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+        raise ConfigError(f"snr_db must be a number of dB or a range low <= high, got {snr_db!r}")
+    return NoisePlan(types, (float(low), float(high)))  # type: ignore[arg-type]
+
+
+def draw_condition(plan: NoisePlan, seed: int, key: int) -> tuple[NoiseType, float]:
+    """One utterance's noise type (uniform over ``plan.types``) and SNR (uniform in the range, to 0.01 dB).
+
+    ``key`` identifies the utterance; the draw has its own stream, so an utterance's noise
+    samples do not depend on whether its condition was drawn.
+    """
+    if not plan.mixture:
+        return plan.types[0], plan.snr_db[0]
+    rng = np.random.default_rng([seed, key, _CONDITION_STREAM])
+    kind = plan.types[int(rng.integers(len(plan.types)))]
+    low, high = plan.snr_db
+    snr = float(np.clip(round(float(rng.uniform(low, high)), 2), low, high)) + 0.0  # + 0.0: no "-0.0"
+    return kind, snr
+
+
 def _to_pcm16(x: np.ndarray, what: str) -> np.ndarray:
     """Float samples (1.0 = full scale) -> int16; clipping is an error, not a silent change."""
     pcm = np.round(np.asarray(x, dtype=np.float64) * 32768.0)
@@ -194,7 +263,7 @@ def _read_pcm16(path: Path) -> np.ndarray:
 
 def _check_arguments(
     speakers: list[Speaker], sentences: int | None, n_prompts: int, sample_rate: int | None,
-    seed: int, noise: str | None, snr_db: float | None, babble_talkers: int,
+    seed: int, plan: NoisePlan | None, babble_talkers: int,
 ) -> None:  # fmt: skip
     for speaker in speakers:
         speaker.check()
@@ -209,11 +278,7 @@ def _check_arguments(
         raise ConfigError(f"sample_rate must be positive, got {sample_rate}")
     if seed < 0:
         raise ConfigError(f"seed must be >= 0, got {seed}")
-    if (noise is None) != (snr_db is None):
-        raise ConfigError("noise and snr_db (--noise, --snr) go together: give both or neither")
-    if noise is not None and noise not in ("white", "pink", "babble"):
-        raise ConfigError(f"noise must be white, pink or babble, got {noise!r}")
-    if noise == "babble" and (len(speakers) < 2 or babble_talkers < 1):
+    if plan is not None and "babble" in plan.types and (len(speakers) < 2 or babble_talkers < 1):
         raise ConfigError("babble noise is made of other speakers: it needs at least 2 speakers and 1 talker")
 
 
@@ -263,8 +328,8 @@ def synthesize_corpus(
     *,
     sample_rate: int | None = None,
     seed: int = 0,
-    noise: NoiseType | None = None,
-    snr_db: float | None = None,
+    noise: NoiseType | Sequence[NoiseType] | None = None,
+    snr_db: float | tuple[float, float] | None = None,
     babble_talkers: int = 4,
     gain_db: float = -6.0,
     overwrite: bool = False,
@@ -275,14 +340,18 @@ def synthesize_corpus(
     ``speakers`` are :class:`Speaker` objects or specs (``en-us+Alicia``,
     ``en+f3:pitch=70:rate=160``). ``sample_rate`` resamples from the engine's 22050 Hz with
     soxr. ``noise`` with ``snr_db`` adds a parallel noisy copy, seeded by ``seed``; babble
-    sums ``babble_talkers`` streams of other speakers. ``gain_db`` scales the clean speech
+    sums ``babble_talkers`` streams of other speakers. One type and one SNR write
+    ``wav_noisy_<noise><snr>/``; a list of types (``["white", "pink"]``) or an SNR range
+    (``(0, 15)``) writes ``wav_noisy_mix/``, each utterance drawing its type and SNR
+    (:func:`draw_condition`), with ``noise.csv`` listing them. ``gain_db`` scales the clean speech
     (headroom for the noise). An existing non-empty ``out_dir`` is an error unless
     ``overwrite``. Returns the manifest written to ``out_dir/corpus.json``.
     """
     out_dir = Path(out_dir)
     parsed = [s if isinstance(s, Speaker) else Speaker.parse(s) for s in speakers]
     prompts = load_prompts()
-    _check_arguments(parsed, sentences, len(prompts), sample_rate, seed, noise, snr_db, babble_talkers)
+    plan = noise_plan(noise, snr_db)
+    _check_arguments(parsed, sentences, len(prompts), sample_rate, seed, plan, babble_talkers)
     prompts = prompts[:sentences]
     _prepare_out_dir(out_dir, parsed, overwrite)
 
@@ -309,35 +378,47 @@ def synthesize_corpus(
     bar.close()
     rate = sample_rate or engine_rate
 
-    if noise is not None and snr_db is not None:
-        bar = tqdm(total=len(parsed) * len(prompts), desc=f"adding {noise} noise", unit="utt", disable=not progress)
-        for speaker in parsed:
-            noisy_dir = out_dir / speaker.directory / noisy_dir_name(noise, snr_db)
-            noisy_dir.mkdir()
-            others = [s for s in parsed if s is not speaker]
-            for index, prompt in enumerate(prompts):
-                clean = _read_pcm16(out_dir / speaker.directory / "wav" / f"{prompt.id}.wav")
-                # one stream per utterance, independent of the order of speakers and prompts
-                key = zlib.crc32(f"{speaker.id}/{prompt.id}".encode())
-                rng = np.random.default_rng([seed, key])
-                noise_signal = _noise_for(
-                    noise, clean.shape[0], rng, out_dir, others, prompts, index, babble_talkers
-                )
-                noisy = mix_at_snr(clean / 32768.0, noise_signal, snr_db)
-                pcm = _to_pcm16(noisy, f"{speaker.id}/{prompt.id} with {noise} noise at {snr_db:g} dB")
-                sf.write(noisy_dir / f"{prompt.id}.wav", pcm, rate, subtype="PCM_16")
-                bar.update()
-        bar.close()
+    if plan is not None:
+        _write_noisy_copy(out_dir, parsed, prompts, rate, plan, seed, babble_talkers, progress)
 
-    manifest = _manifest(parsed, prompts, rate, engine_rate, total_samples, seed, noise, snr_db, babble_talkers, gain_db)
+    manifest = _manifest(parsed, prompts, rate, engine_rate, total_samples, seed, plan, babble_talkers, gain_db)
     (out_dir / "corpus.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (out_dir / "README.md").write_text(_readme(manifest), encoding="utf-8")
     return manifest
 
 
+def _write_noisy_copy(
+    out_dir: Path, speakers: list[Speaker], prompts: list[Prompt], rate: int, plan: NoisePlan, seed: int,
+    babble_talkers: int, progress: bool,
+) -> None:  # fmt: skip
+    """``<speaker folder>/<plan.directory>/<id>.wav`` for every clean file, and a mixture's ``noise.csv``."""
+    desc = f"adding {'/'.join(plan.types)} noise"
+    bar = tqdm(total=len(speakers) * len(prompts), desc=desc, unit="utt", disable=not progress)
+    for speaker in speakers:
+        noisy_dir = out_dir / speaker.directory / plan.directory
+        noisy_dir.mkdir()
+        others = [s for s in speakers if s is not speaker]  # babble never holds the utterance's own speaker
+        rows = ["id,noise,snr_db\n"]
+        for index, prompt in enumerate(prompts):
+            clean = _read_pcm16(out_dir / speaker.directory / "wav" / f"{prompt.id}.wav")
+            # one stream per utterance, independent of the order of speakers and prompts
+            key = zlib.crc32(f"{speaker.id}/{prompt.id}".encode())
+            noise, snr_db = draw_condition(plan, seed, key)
+            rng = np.random.default_rng([seed, key])
+            noise_signal = _noise_for(noise, clean.shape[0], rng, out_dir, others, prompts, index, babble_talkers)
+            noisy = mix_at_snr(clean / 32768.0, noise_signal, snr_db)
+            pcm = _to_pcm16(noisy, f"{speaker.id}/{prompt.id} with {noise} noise at {snr_db:g} dB")
+            sf.write(noisy_dir / f"{prompt.id}.wav", pcm, rate, subtype="PCM_16")
+            rows.append(f"{prompt.id},{noise},{snr_db!r}\n")  # repr: the exact float that was mixed
+            bar.update()
+        if plan.mixture:
+            (noisy_dir / NOISE_MANIFEST).write_text("".join(rows), encoding="utf-8")
+    bar.close()
+
+
 def _manifest(
     speakers: list[Speaker], prompts: list[Prompt], rate: int, engine_rate: int, total_samples: int, seed: int,
-    noise: str | None, snr_db: float | None, babble_talkers: int, gain_db: float,
+    plan: NoisePlan | None, babble_talkers: int, gain_db: float,
 ) -> dict[str, Any]:  # fmt: skip
     variants = espeak.list_variants()
     entries = []
@@ -361,15 +442,21 @@ def _manifest(
         "total_seconds": round(total_samples / rate, 3),
         "speakers": entries,
         "seed": seed,
-        "noise": None
-        if noise is None
-        else {
-            "type": noise,
-            "snr_db": float(snr_db),  # type: ignore[arg-type]
-            "directory": noisy_dir_name(noise, snr_db),  # type: ignore[arg-type]
-            "babble_talkers": babble_talkers if noise == "babble" else None,
-        },
+        "noise": None if plan is None else _noise_entry(plan, babble_talkers),
     }
+
+
+def _noise_entry(plan: NoisePlan, babble_talkers: int) -> dict[str, Any]:
+    """corpus.json's ``noise``: one type and SNR, or a mixture's lists and its ``conditions`` file."""
+    entry: dict[str, Any] = {
+        "type": list(plan.types) if plan.mixture else plan.types[0],
+        "snr_db": list(plan.snr_db) if plan.mixture else plan.snr_db[0],
+        "directory": plan.directory,
+        "babble_talkers": babble_talkers if "babble" in plan.types else None,
+    }
+    if plan.mixture:
+        entry["conditions"] = NOISE_MANIFEST
+    return entry
 
 
 def _readme(manifest: dict[str, Any]) -> str:
@@ -388,8 +475,12 @@ def _readme(manifest: dict[str, Any]) -> str:
         lines.append(
             f"| {s['directory']} | {s['voice']} | {s['gender'] or '?'} | {s['pitch']} | {s['pitch_range']} | {s['rate']} |"
         )
-    if manifest["noise"]:
-        n = manifest["noise"]
+    n = manifest["noise"]
+    if n and "conditions" in n:
+        lines += ["", f"Noisy copies: `<speaker folder>/{n['directory']}/`, each utterance with one of "
+                  f"{', '.join(n['type'])} noise at an SNR drawn from {n['snr_db'][0]:g} to {n['snr_db'][1]:g} dB "
+                  f"(seed {manifest['seed']}); `{n['conditions']}` in each folder lists them (id,noise,snr_db)."]
+    elif n:
         lines += ["", f"Noisy copies: `<speaker folder>/{n['directory']}/` ({n['type']} noise at {n['snr_db']:g} dB SNR, "
                   f"seed {manifest['seed']})."]  # fmt: skip
     return "\n".join(lines) + "\n"

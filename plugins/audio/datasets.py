@@ -50,6 +50,12 @@ from speechgan.data.corpora import audio_folder, cmu_arctic, file_list, ljspeech
 from speechgan.errors import ConfigError
 from speechgan.features.base import FrontEnd
 
+# labelled word clips (``speech_commands``: SC09 digits, LABELS batches) live in their own module
+from .labelled import SpeechCommands
+
+# noisy/clean pairs for speech enhancement (``paired_speech``) live in their own module
+from .paired import PairedSpeech
+
 # ``speechgan preprocess`` belongs to this plugin: it fills the datasets' feature caches.
 from .preprocess import speechgan_register_commands
 
@@ -379,6 +385,8 @@ DATASETS: dict[str, Callable[..., Any]] = {
     "cmu_arctic": CMUArctic,
     "vcc2018": VCC2018,
     "unpaired_speakers": UnpairedSpeakers,
+    "speech_commands": SpeechCommands,
+    "paired_speech": PairedSpeech,
 }
 
 

@@ -28,12 +28,14 @@ from speechgan.metrics import (
     MCEP_ORDER,
     PWG_RESOLUTIONS,
     aligned_f0,
+    composite,
     dnsmos,
     log_f0_rmse_from_f0,
     log_mel_l1,
     mel_cepstral_distortion,
     multi_resolution_stft_distance,
     pesq_wb,
+    segmental_snr,
     si_sdr,
     stoi,
     voicing_error,
@@ -50,6 +52,8 @@ __all__ = [
     "stoi_metric",
     "si_sdr_metric",
     "dnsmos_metric",
+    "ssnr_metric",
+    "composite_metric",
 ]
 
 #: ``score(reference, generated, sample_rate) -> {key: value}`` for one pair.
@@ -220,6 +224,25 @@ def dnsmos_metric(split: str = "valid", limit: int | None = None) -> PairwiseMet
     return PairwiseMetric("dnsmos", score, split=split, limit=limit)
 
 
+def ssnr_metric(split: str = "valid", limit: int | None = None) -> PairwiseMetric:
+    """Segmental SNR in dB (30 ms frames, each clipped to [-10, 35] dB; Loizou's comp_snr.m): ssnr_db."""
+
+    def score(ref: torch.Tensor, gen: torch.Tensor, sr: int) -> dict[str, float]:
+        return {"ssnr_db": segmental_snr(ref, gen, sr)}
+
+    return PairwiseMetric("ssnr", score, split=split, limit=limit)
+
+
+def composite_metric(split: str = "valid", limit: int | None = None) -> PairwiseMetric:
+    """Hu & Loizou's (2008) composite ratings from PESQ, LLR, WSS and SSNR, 1 .. 5: csig, cbak, covl."""
+
+    def score(ref: torch.Tensor, gen: torch.Tensor, sr: int) -> dict[str, float]:
+        scores = composite(ref, gen, sr)
+        return {key: scores[key] for key in ("csig", "cbak", "covl")}
+
+    return PairwiseMetric("composite", score, split=split, limit=limit)
+
+
 @hookimpl
 def speechgan_register_metrics(register: Register) -> None:
     register("mcd", mcd_metric)
@@ -230,3 +253,5 @@ def speechgan_register_metrics(register: Register) -> None:
     register("stoi", stoi_metric)
     register("si_sdr", si_sdr_metric)
     register("dnsmos", dnsmos_metric)
+    register("ssnr", ssnr_metric)
+    register("composite", composite_metric)

@@ -30,6 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from speechgan.data.cache import user_cache_dir
+
 from .datasets import DIGITS_TEST_SIZE, digits_split
 
 __all__ = [
@@ -174,8 +176,8 @@ def train_digits_classifier(settings: Mapping[str, Any] = TRAINING) -> DigitsCla
 
 
 def cache_dir() -> Path:
-    """``$SPEECHGAN_CACHE``, or ``~/.cache/speechgan``."""
-    return Path(os.environ.get("SPEECHGAN_CACHE") or Path.home() / ".cache" / "speechgan")
+    """The user cache, :func:`speechgan.data.cache.user_cache_dir` (``$SPEECHGAN_CACHE``)."""
+    return user_cache_dir()
 
 
 def _cache_path(settings: Mapping[str, Any]) -> Path:

@@ -31,10 +31,10 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from speechgan.errors import ConfigError
+from speechgan.nn import LabelEmbedding, check_labels, projection_logit
 
 __all__ = [
     "IMAGE_SIZES",
@@ -71,36 +71,6 @@ def dcgan_init(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-class LabelEmbedding(nn.Module):
-    """``y^T V``: class indices (B,) or label vectors (B, K) -> embeddings (B, dim)."""
-
-    def __init__(self, num_classes: int, dim: int, std: float) -> None:
-        super().__init__()
-        if num_classes < 1:
-            raise ConfigError(f"a conditional model needs num_classes >= 1, got {num_classes}")
-        self.num_classes = num_classes
-        self.weight = nn.Parameter(torch.randn(num_classes, dim) * std)  # V: (K, dim)
-
-    def forward(self, labels: torch.Tensor) -> torch.Tensor:
-        if not labels.is_floating_point():
-            return F.embedding(labels, self.weight)  # (B,) -> (B, dim)
-        if labels.dim() != 2 or labels.shape[1] != self.num_classes:
-            raise ValueError(f"label vectors must be (B, {self.num_classes}), got {tuple(labels.shape)}")
-        return labels.to(self.weight.dtype) @ self.weight  # (B, K) @ (K, dim)
-
-
-def _needs_labels(model: nn.Module, conditional: bool, labels: torch.Tensor | None, use: str) -> None:
-    """A conditional model without labels, or the reverse, is a recipe that pairs the wrong parts."""
-    name = type(model).__name__
-    if conditional and labels is None:
-        raise ConfigError(f"{name} is conditional (num_classes={model.num_classes}) and needs labels: {use}")
-    if not conditional and labels is not None:
-        raise ConfigError(
-            f"{name} was given labels but is unconditional: set num_classes (and, for a "
-            "discriminator, conditioning: concat or projection)"
-        )
-
-
 class DCGANGenerator(nn.Module):
     """DCGAN generator: z (B, latent_dim) [+ labels] -> images (B, channels, S, S) in [-1, 1]."""
 
@@ -130,7 +100,10 @@ class DCGANGenerator(nn.Module):
         self.label = LabelEmbedding(num_classes, embed_dim, std=1.0) if num_classes else None
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        _needs_labels(self, self.label is not None, labels, "train it with objective cgan or acgan, or set num_classes: 0")
+        check_labels(
+            self, labels, conditional=self.label is not None,
+            use="train it with objective cgan or acgan, or set num_classes: 0",
+        )
         if self.label is not None:
             z = torch.cat([z, self.label(labels)], dim=1)  # (B, latent_dim + embed_dim)
         return self.net(z[:, :, None, None])  # (B, C, S, S)
@@ -205,9 +178,9 @@ class DCGANDiscriminator(nn.Module):
     def forward(
         self, x: torch.Tensor, labels: torch.Tensor | None = None
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        _needs_labels(
-            self, self.label is not None, labels,
-            "train it with objective cgan or image_to_label (acgan's discriminator has conditioning: auxiliary)",
+        check_labels(
+            self, labels, conditional=self.label is not None,
+            use="train it with objective cgan or image_to_label (acgan's discriminator has conditioning: auxiliary)",
         )
         if self.conditioning == "concat":
             code = self.label(labels)[:, :, None, None]  # type: ignore[misc]  # (B, E, 1, 1)
@@ -215,7 +188,7 @@ class DCGANDiscriminator(nn.Module):
         h = self.encoder(x)  # phi(x): (B, F)
         logit = self.head(h)  # (B, 1)
         if self.conditioning == "projection":
-            logit = logit + (self.label(labels) * h).sum(dim=1, keepdim=True)  # type: ignore[misc]
+            logit = logit + projection_logit(self.label, labels, h)  # type: ignore[arg-type]
         if self.classifier is not None:
             return logit, self.classifier(h)  # (B, 1), (B, K)
         return logit

@@ -4,7 +4,10 @@
   Nets"): G(z, y) and D(x, y). Real pairs come from a ``LABELS`` batch (``x``, ``label``);
   fakes get labels drawn uniformly. D is conditioned by concatenation or by projection
   (Miyato & Koyama 2018): see :class:`~speechgan_plugins.image.models.DCGANDiscriminator`.
-  Terms ``d/adv``, ``g/adv`` and, optional, R1 on real pairs (``d/r1``, weight gamma/2).
+  Terms ``d/adv``, ``g/adv`` and, optional, R1 on real pairs (``d/r1``, weight gamma/2) or
+  WGAN-GP's penalty (``d/gp``, weight lambda; Gulrajani et al. 2017) on interpolates of real
+  and fake inputs, judged with the real labels: with the ``wasserstein`` criterion and 5
+  critic steps this is a conditional WGAN-GP (a conditional WaveGAN, say).
 * ``acgan``: auxiliary classifier GAN (Odena et al. 2017, "Conditional Image Synthesis with
   Auxiliary Classifier GANs"): D sees only the image and returns ``(logit, class_logits)``.
   With ``L_S`` the source (real/fake) log-likelihood and ``L_C`` the class log-likelihood of
@@ -34,8 +37,8 @@ from torch import nn
 
 from speechgan.batches import LABELS
 from speechgan.errors import ConfigError, DataError
-from speechgan.losses import AdversarialCriterion, r1_penalty
-from speechgan.objective import ImageSample, Objective, draw_latent, mean_output
+from speechgan.losses import AdversarialCriterion, gradient_penalty, r1_penalty
+from speechgan.objective import ImageSample, Objective, draw_latent, mean_output, waveform_samples
 from speechgan.registry import ComponentRef
 
 __all__ = ["ConditionalGAN", "ACGAN", "ImageToLabel", "labelled", "binary_cross_entropy"]
@@ -72,7 +75,7 @@ class ConditionalGAN(Objective):
     name = "cgan"
     generator_roles = ("generator",)
     discriminator_roles = ("discriminator",)
-    terms = {"d/adv": 1.0, "d/r1": 0.0, "g/adv": 1.0}
+    terms = {"d/adv": 1.0, "d/gp": 0.0, "d/r1": 0.0, "g/adv": 1.0}
     reads = LABELS.keys
 
     def __init__(
@@ -98,9 +101,16 @@ class ConditionalGAN(Objective):
         return self.sample_conditional(g=g, labels=torch.arange(n, device=device) % self.num_classes, device=device)
 
     def samples(self, *, g: nn.ModuleDict, batch: Any, step: int) -> dict[str, Any]:
+        """Images: 8 of each class, in order. Waveforms (n, 1, T): one clip of each class at the
+        generator's ``sample_rate``, and their spectrograms."""
         device = labelled(batch)[0].device
         labels = torch.arange(self.num_classes, device=device).repeat_interleave(8)  # 8 of each class, in order
-        return {"fake": ImageSample(self.sample_conditional(g=g, labels=labels, device=device).float().cpu(), normalize=True)}
+        fake = self.sample_conditional(g=g, labels=labels, device=device).float().cpu()
+        rate = getattr(g["generator"], "sample_rate", None)
+        if fake.dim() == 3 and fake.shape[1] == 1 and rate:
+            names = [f"class_{c}" for c in range(self.num_classes)]
+            return waveform_samples(fake[::8], sample_rate=int(rate), names=names)  # the first of each class
+        return {"fake": ImageSample(fake, normalize=True)}
 
     # -- training ---------------------------------------------------------------------
 
@@ -131,6 +141,8 @@ class ConditionalGAN(Objective):
             "stats/d_real": mean_output(real_out),
             "stats/d_fake": mean_output(fake_out),
         }
+        if weights.get("d/gp", 0.0):  # D(x_hat, y) on interpolates of the real and fake inputs, real labels
+            terms["d/gp"] = gradient_penalty(lambda x: self.judge(d, x, real_labels)[0], real, state["fake"])
         if weights.get("d/r1", 0.0):
             terms["d/r1"] = r1_penalty(real_out, real)
         return terms | self.class_terms("d", [(real_cls, real_labels), (fake_cls, state["labels"])])
@@ -145,7 +157,7 @@ class ACGAN(ConditionalGAN):
     """Auxiliary classifier GAN: D(x) -> (real/fake logit, class logits) (Odena et al. 2017)."""
 
     name = "acgan"
-    terms = {"d/adv": 1.0, "d/cls": 1.0, "d/r1": 0.0, "g/adv": 1.0, "g/cls": 1.0}
+    terms = {"d/adv": 1.0, "d/cls": 1.0, "d/gp": 0.0, "d/r1": 0.0, "g/adv": 1.0, "g/cls": 1.0}
 
     def judge(self, d: nn.ModuleDict, x: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         disc = d["discriminator"]

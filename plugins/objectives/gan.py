@@ -19,7 +19,15 @@ from torch import nn
 from speechgan.batches import SAMPLES
 from speechgan.errors import ConfigError
 from speechgan.losses import AdversarialCriterion, InstanceNoise, TopK, gradient_penalty, r1_penalty
-from speechgan.objective import FigureSample, ImageSample, Objective, draw_latent, mean_output, pack
+from speechgan.objective import (
+    FigureSample,
+    ImageSample,
+    Objective,
+    draw_latent,
+    mean_output,
+    pack,
+    waveform_samples,
+)
 from speechgan.registry import ComponentRef
 
 __all__ = ["GAN"]
@@ -83,10 +91,15 @@ class GAN(Objective):
         return g["generator"](draw_latent(g["generator"], n, device))
 
     def samples(self, *, g: nn.ModuleDict, batch: Any, step: int) -> dict[str, Any]:
+        """Images as a grid; waveforms (N, 1, T) as 4 clips at the generator's ``sample_rate`` and
+        their spectrograms; points in the plane as a scatter plot over the real batch."""
         real = batch["x"]
         fake = self.sample(g=g, n=min(256, real.shape[0] * 4), device=real.device).float().cpu()
         if fake.dim() == 4:  # images (N, C, H, W) in [-1, 1]
             return {"fake": ImageSample(fake[:64], normalize=True)}
+        rate = getattr(g["generator"], "sample_rate", None)
+        if fake.dim() == 3 and fake.shape[1] == 1 and rate:  # waveforms (N, 1, T) in [-1, 1]
+            return waveform_samples(fake, sample_rate=int(rate), names=[f"fake_{k}" for k in range(min(4, len(fake)))])
         if fake.dim() == 2 and fake.shape[1] == 2:  # points in the plane
             import matplotlib
 

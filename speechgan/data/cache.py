@@ -42,10 +42,16 @@ from .audio_io import AudioLoader
 from .corpora import Utterance
 from .policy import BadFile, ErrorPolicy, OnError
 
-__all__ = ["CacheResult", "FeatureCache", "PreprocessResult", "preprocess"]
+__all__ = ["CacheResult", "FeatureCache", "PreprocessResult", "preprocess", "user_cache_dir"]
 
 logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
+
+
+def user_cache_dir() -> Path:
+    """Where what is computed once per machine lives (evaluation classifiers): ``$SPEECHGAN_CACHE``,
+    or ``~/.cache/speechgan``."""
+    return Path(os.environ.get("SPEECHGAN_CACHE") or Path.home() / ".cache" / "speechgan")
 
 
 @dataclass(frozen=True)

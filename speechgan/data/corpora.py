@@ -14,6 +14,22 @@ checked when a dataset scans it. Layouts as the corpora are distributed:
   ``etc/txt.done.data`` lines ``( arctic_a0001 "Author of the danger trail, ..." )``;
 * VCC2018 (Lorenzo-Trueba et al., 2018): ``vcc2018_<part>/<speaker>/<nnnnn>.wav`` for the
   parts ``training``, ``evaluation`` and ``reference``; no text.
+* Speech Commands (Warden, 2018) and its SC09 subset (the digits "zero" ... "nine"):
+  ``<word>/<speaker>_nohash_<n>.wav``, with ``validation_list.txt`` and ``testing_list.txt``
+  naming the held-out files (relative paths, one per line); every other file is training.
+  The word is the utterance's text.
+
+Paired layouts (:data:`PAIRED_LAYOUTS`) list a noisy recording with its clean twin, a file
+of the same name in a sibling folder, as :class:`PairedUtterance`:
+
+* VoiceBank-DEMAND (Valentini-Botinhao et al., "Investigating RNN-based speech enhancement
+  methods for noise-robust Text-to-Speech", SSW9 2016): ``clean_trainset_28spk_wav/p226_001.wav``
+  with ``noisy_trainset_28spk_wav/p226_001.wav`` (or the ``_56spk`` training set), and
+  ``clean_testset_wav`` / ``noisy_testset_wav``; the speaker is the name before ``_``;
+* the demo corpus's noisy copy: ``cmu_us_<spk>_arctic/wav/<id>.wav`` with
+  ``cmu_us_<spk>_arctic/<noisy_dir>/<id>.wav`` (``wav_noisy_white5``, ``wav_noisy_mix``).
+
+A file whose twin is missing is a bad file, named by its path.
 
 A problem with one entry (a malformed line, a missing transcript, a repeated id) goes
 through the :class:`~speechgan.data.policy.ErrorPolicy`; a corpus that is not there at
@@ -41,7 +57,15 @@ __all__ = [
     "vctk",
     "cmu_arctic",
     "vcc2018",
+    "speech_commands",
+    "SPEECH_COMMANDS_SPLITS",
     "select_speakers",
+    "PairedUtterance",
+    "PAIRED_LAYOUTS",
+    "pair_twins",
+    "voicebank_demand",
+    "voicebank_demand_folders",
+    "cmu_arctic_noisy",
 ]
 
 
@@ -269,6 +293,56 @@ def vcc2018(
     return _unique_ids(utterances, policy or ErrorPolicy())
 
 
+#: Split name -> the list file naming its files (the training split is every other file).
+SPEECH_COMMANDS_SPLITS: dict[str, str | None] = {
+    "train": None, "valid": "validation_list.txt", "test": "testing_list.txt"}
+
+
+def _listed(root: Path, name: str) -> set[str]:
+    path = root / name
+    return {line.strip() for line in _read_lines(path, "split list") if line.strip()} if path.is_file() else set()
+
+
+def speech_commands(
+    root: str | Path,
+    split: Literal["train", "valid", "test"] | None = None,
+    words: Iterable[str] | None = None,
+    *,
+    policy: ErrorPolicy | None = None,
+) -> list[Utterance]:
+    """Speech Commands / SC09: ``<word>/<speaker>_nohash_<n>.wav``; text = word, id = ``<word>/<stem>``.
+
+    ``split`` selects by the list files (``None``: every file); ``words`` the word folders
+    (``None``: every folder). A file whose name has no ``_nohash_`` gets its whole stem
+    as the speaker. A word asked for but absent is a ``ConfigError``.
+    """
+    root = Path(root)
+    _require_dir(root, "Speech Commands")
+    if split is not None and split not in SPEECH_COMMANDS_SPLITS:
+        raise ConfigError(f"split: {split!r} is not one of {', '.join(SPEECH_COMMANDS_SPLITS)}")
+    folders = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith(("_", ".")))
+    wanted = list(words) if words is not None else folders
+    missing = [w for w in wanted if w not in folders]
+    if missing:
+        raise ConfigError(f"words: {', '.join(map(repr, missing))} not in {root}; its word folders are "
+                          f"{', '.join(folders) or 'none'}")
+    held_out = {name: _listed(root, name) for name in ("validation_list.txt", "testing_list.txt")}
+    utterances = []
+    for word in wanted:
+        for wav in sorted((root / word).glob("*.wav")):
+            rel = f"{word}/{wav.name}"
+            in_split = {"valid": rel in held_out["validation_list.txt"], "test": rel in held_out["testing_list.txt"]}
+            in_split["train"] = not (in_split["valid"] or in_split["test"])
+            if split is not None and not in_split[split]:
+                continue
+            speaker = wav.stem.split("_nohash_")[0]
+            utterances.append(Utterance(wav, word, speaker, f"{word}/{wav.stem}"))
+    if not utterances:
+        raise DataError(f"{root}: no .wav files in the word folders {', '.join(wanted)}"
+                        + (f" for split {split!r}" if split else ""))
+    return _unique_ids(utterances, policy or ErrorPolicy())
+
+
 #: Layout name -> function, as the dataset plugins name them.
 LAYOUTS: dict[str, Callable[..., list[Utterance]]] = {
     "audio_folder": audio_folder,
@@ -277,6 +351,7 @@ LAYOUTS: dict[str, Callable[..., list[Utterance]]] = {
     "vctk": vctk,
     "cmu_arctic": cmu_arctic,
     "vcc2018": vcc2018,
+    "speech_commands": speech_commands,
 }
 
 
@@ -291,3 +366,108 @@ def select_speakers(utterances: list[Utterance], speakers: Iterable[str] | None,
         raise ConfigError(f"{key}: {', '.join(map(repr, missing))} not in the corpus; "
                           f"its speakers are {', '.join(sorted(present))}")
     return [u for u in utterances if u.speaker in wanted]
+
+
+# -- paired layouts: a noisy recording and its clean twin -------------------------------------
+
+
+@dataclass(frozen=True)
+class PairedUtterance:
+    """A noisy recording and its clean twin: the same speech, time-aligned, in two files."""
+
+    clean: Utterance
+    noisy: Utterance
+
+    @property
+    def id(self) -> str:
+        return self.clean.id
+
+    @property
+    def speaker(self) -> str:
+        return self.clean.speaker
+
+
+def _no_twin(path: Path, kind: str, folder: str) -> BadFile:
+    """``path`` lacks its ``kind`` twin, the file of the same name in the sibling ``folder``."""
+    twin = path.parent.parent / folder / path.name
+    return BadFile(path, f"no {kind} twin: {twin} not found; a pair needs both files, with the same name")
+
+
+def pair_twins(
+    clean: Iterable[Utterance], noisy: Iterable[Utterance], clean_dir: str, noisy_dir: str, policy: ErrorPolicy
+) -> list[PairedUtterance]:
+    """Clean and noisy utterances matched by id, sorted by id; a file without its twin goes to ``policy``.
+
+    The twin of ``<...>/<noisy_dir>/<name>`` is ``<...>/<clean_dir>/<name>`` and the reverse.
+    """
+    by_id_clean, by_id_noisy = {u.id: u for u in clean}, {u.id: u for u in noisy}
+    pairs = []
+    for uid in sorted(by_id_clean.keys() | by_id_noisy.keys()):
+        c, n = by_id_clean.get(uid), by_id_noisy.get(uid)
+        if c is None:
+            policy.handle(_no_twin(n.path, "clean", clean_dir))  # type: ignore[union-attr]
+        elif n is None:
+            policy.handle(_no_twin(c.path, "noisy", noisy_dir))
+        else:
+            pairs.append(PairedUtterance(c, n))
+    return pairs
+
+
+def voicebank_demand_folders(
+    part: Literal["train", "test"] = "train", train_set: Literal["28spk", "56spk"] = "28spk"
+) -> tuple[str, str]:
+    """The (clean, noisy) folder names of a VoiceBank-DEMAND part."""
+    if part not in ("train", "test"):
+        raise ConfigError(f"part: must be 'train' or 'test', got {part!r}")
+    if train_set not in ("28spk", "56spk"):
+        raise ConfigError(f"train_set: must be '28spk' or '56spk', got {train_set!r}")
+    if part == "test":
+        return "clean_testset_wav", "noisy_testset_wav"
+    return f"clean_trainset_{train_set}_wav", f"noisy_trainset_{train_set}_wav"
+
+
+def voicebank_demand(
+    root: str | Path,
+    part: Literal["train", "test"] = "train",
+    train_set: Literal["28spk", "56spk"] = "28spk",
+    *,
+    policy: ErrorPolicy | None = None,
+) -> list[PairedUtterance]:
+    """VoiceBank-DEMAND's ``part`` (the training set of 28 or 56 speakers, or the test set); ids ``p226_001``."""
+    root = Path(root)
+    _require_dir(root, "VoiceBank-DEMAND")
+    policy = policy or ErrorPolicy()
+    folders = voicebank_demand_folders(part, train_set)
+    for folder in folders:
+        if not (root / folder).is_dir():
+            present = sorted(d.name for d in root.iterdir() if d.is_dir() and d.name.endswith("_wav"))
+            raise DataError(f"{root / folder}: VoiceBank-DEMAND {part} folder not found; {root} holds "
+                            f"{', '.join(present) or 'no *_wav folder'} (train_set chooses 28spk or 56spk)")
+    clean, noisy = (
+        [Utterance(wav, None, wav.stem.split("_")[0], wav.stem) for wav in sorted((root / folder).glob("*.wav"))]
+        for folder in folders
+    )
+    if not clean and not noisy:
+        raise DataError(f"{root}: no .wav files in {folders[0]}/ or {folders[1]}/")
+    return pair_twins(clean, noisy, *folders, policy)
+
+
+def cmu_arctic_noisy(
+    root: str | Path, noisy_dir: str, clean_dir: str = "wav", *, policy: ErrorPolicy | None = None
+) -> list[PairedUtterance]:
+    """The demo corpus's noisy copy ``cmu_us_<spk>_arctic/<noisy_dir>/`` with its clean ``<clean_dir>/``.
+
+    Ids are :func:`cmu_arctic`'s (``f3_arctic_a0001``); transcripts are kept where present.
+    """
+    policy = policy or ErrorPolicy()
+    clean = cmu_arctic(root, require_text=False, wav_dir=clean_dir, policy=policy)
+    # the prompt files were read (and any bad line reported) with the clean files already
+    noisy = cmu_arctic(root, require_text=False, wav_dir=noisy_dir, policy=ErrorPolicy("skip"))
+    return pair_twins(clean, noisy, clean_dir, noisy_dir, policy)
+
+
+#: Paired layout name -> function, as the ``paired_speech`` dataset names them.
+PAIRED_LAYOUTS: dict[str, Callable[..., list[PairedUtterance]]] = {
+    "voicebank_demand": voicebank_demand,
+    "cmu_arctic_noisy": cmu_arctic_noisy,
+}

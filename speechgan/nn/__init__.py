@@ -1,13 +1,16 @@
 """Reusable neural-network blocks of audio GANs, kept apart from full models.
 
 Normalised convolutions and padding rules (:mod:`.conv`), HiFi-GAN and MelGAN residual
-blocks (:mod:`.residual`), gated convolution blocks of CycleGAN-VC (:mod:`.glu`) and the
+blocks (:mod:`.residual`), gated convolution blocks of CycleGAN-VC (:mod:`.glu`), the
 parts shared by multi-period / multi-scale / multi-resolution discriminators
-(:mod:`.discriminator`). Full generators and discriminators live in per-family plugin
+(:mod:`.discriminator`), class conditioning (label embeddings, the projection
+discriminator's term: :mod:`.conditioning`) and virtual batch normalisation
+(:mod:`.normalization`). Full generators and discriminators live in per-family plugin
 packages and build on these, as ``dac/model`` builds on ``dac/nn``; nothing here is a
 registered component.
 """
 
+from .conditioning import LabelEmbedding, check_labels, projection_logit
 from .conv import (
     Norm,
     PaddingMode,
@@ -38,6 +41,7 @@ from .glu import (
     PixelUnshuffle1d,
     feature_norm,
 )
+from .normalization import VBNReference, VirtualBatchNorm1d
 from .residual import (
     MelGANResidualStack,
     MelGANResidualUnit,
@@ -80,4 +84,11 @@ __all__ = [
     "reshape_by_period",
     "AvgPoolPyramid",
     "PhaseShuffle",
+    # conditioning
+    "LabelEmbedding",
+    "projection_logit",
+    "check_labels",
+    # normalization
+    "VBNReference",
+    "VirtualBatchNorm1d",
 ]

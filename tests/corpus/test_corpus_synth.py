@@ -1,7 +1,9 @@
-"""The synthetic corpus: speaker specs, layout, reproducibility, noise at an exact SNR."""
+"""The synthetic corpus: speaker specs, layout, reproducibility, noise at an exact SNR, and
+noisy mixtures (a noise type and an SNR drawn per utterance, listed in noise.csv)."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import importlib.resources
 import json
@@ -9,12 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import numpy as np
 import pytest
 import soundfile as sf
+from click.testing import CliRunner
 from scipy.signal import correlate, welch
 
 from speechgan.errors import ConfigError
+from speechgan_plugins.audio import corpus as corpus_plugin
 from speechgan_plugins.audio import espeak
 from speechgan_plugins.audio.corpus_synth import (
     DEFAULT_SPEAKERS,
@@ -27,6 +32,8 @@ from speechgan_plugins.audio.corpus_synth import (
 )
 
 TWO = ("en-us+f3", "en-us+m1")
+THREE = ("en-us+f3", "en-us+m1", "en-us+m3")
+PROMPTS = ("arctic_a0001", "arctic_a0002", "arctic_a0003")
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
@@ -39,6 +46,23 @@ def tree_hashes(root: Path) -> dict[str, str]:
 
 def shipped_prompt_lines() -> list[str]:
     return importlib.resources.files("speechgan_plugins.audio").joinpath("cmuarctic.data").read_text().splitlines()
+
+
+def read_pcm(root: Path, speaker: str, folder: str, utt: str) -> np.ndarray:
+    return sf.read(root / f"cmu_us_{speaker}_arctic" / folder / f"{utt}.wav", dtype="int16")[0].astype(float)
+
+
+def best_match(stream: np.ndarray, excerpt: np.ndarray) -> float:
+    """The largest cosine similarity between ``excerpt`` (T,) and any T-long window of ``stream`` (L,)."""
+    products = correlate(stream, excerpt, mode="valid", method="fft")  # (L - T + 1,)
+    cumulative = np.concatenate([[0.0], np.cumsum(stream**2)])
+    window_energy = cumulative[excerpt.shape[0] :] - cumulative[: -excerpt.shape[0]]  # (L - T + 1,)
+    return float((products / np.sqrt(window_energy * np.sum(excerpt**2) + 1e-9)).max())
+
+
+def read_conditions(path: Path) -> list[tuple[str, str, str]]:
+    with path.open(newline="") as file:
+        return [(row["id"], row["noise"], row["snr_db"]) for row in csv.DictReader(file)]
 
 
 def measured_snr(clean_path: Path, noisy_path: Path) -> float:
@@ -104,20 +128,25 @@ def test_corpus_layout_and_manifest(tmp_path: Path) -> None:
     assert "| cmu_us_m1_arctic | en-us+m1 | male | 50 | 50 | 175 |" in (out / "README.md").read_text()
 
 
-def test_reruns_are_byte_identical(tmp_path: Path) -> None:
-    kwargs = dict(sentences=2, noise="babble", snr_db=5.0, seed=3, progress=False)
+@pytest.mark.parametrize(
+    ("noise", "snr_db", "folder", "per_speaker"),
+    [("babble", 5.0, "wav_noisy_babble5", 2 + 2 + 1),  # wav, noisy wav, txt.done.data
+     (["white", "pink", "babble"], (0.0, 15.0), "wav_noisy_mix", 2 + 2 + 1 + 1)],  # and noise.csv
+)
+def test_reruns_are_byte_identical(tmp_path: Path, noise, snr_db, folder: str, per_speaker: int) -> None:
+    kwargs = dict(sentences=2, noise=noise, snr_db=snr_db, seed=3, progress=False)
     synthesize_corpus(tmp_path / "a", TWO, **kwargs)
     # the second run in another process, at another time: nothing may depend on either
     code = f"from speechgan_plugins.audio.corpus_synth import synthesize_corpus as s; s({str(tmp_path / 'b')!r}, {TWO!r}, **{kwargs!r})"
     subprocess.run([sys.executable, "-c", code], check=True)
     first, second = tree_hashes(tmp_path / "a"), tree_hashes(tmp_path / "b")
-    assert len(first) == 2 * (2 + 2 + 1) + 2  # wav, noisy wav, txt.done.data; manifest, README
+    assert len(first) == 2 * per_speaker + 2  # and the manifest, README
     assert first == second
     # another seed changes the noisy copies only
     synthesize_corpus(tmp_path / "c", TWO, **(kwargs | {"seed": 4}))
     third = tree_hashes(tmp_path / "c")
     changed = sorted(k for k in first if first[k] != third[k])
-    assert changed == sorted(["corpus.json", "README.md"] + [k for k in first if "wav_noisy_babble5" in k])
+    assert changed == sorted(["corpus.json", "README.md"] + [k for k in first if folder in k])
 
 
 def test_resampling(tmp_path: Path) -> None:
@@ -161,18 +190,10 @@ def test_pink_noise_falls_3_db_per_octave() -> None:
 
 def test_babble_is_another_speakers_speech(tmp_path: Path) -> None:
     synthesize_corpus(tmp_path, TWO, sentences=2, noise="babble", snr_db=0.0, babble_talkers=1, progress=False)
-
-    def read(speaker: str, folder: str, utt: str) -> np.ndarray:
-        return sf.read(tmp_path / f"cmu_us_{speaker}_arctic" / folder / f"{utt}.wav", dtype="int16")[0].astype(float)
-
-    noise = read("f3", "wav_noisy_babble0", "arctic_a0001") - read("f3", "wav", "arctic_a0001")  # (T,)
+    noise = read_pcm(tmp_path, "f3", "wav_noisy_babble0", "arctic_a0001") - read_pcm(tmp_path, "f3", "wav", "arctic_a0001")
     # m1's utterances, one after the other: the single talker is an excerpt of this stream
-    stream = np.concatenate([read("m1", "wav", u) for u in ("arctic_a0001", "arctic_a0002") * 3])
-    products = correlate(stream, noise, mode="valid", method="fft")  # (L - T + 1,)
-    cumulative = np.concatenate([[0.0], np.cumsum(stream**2)])
-    window_energy = cumulative[noise.shape[0] :] - cumulative[: -noise.shape[0]]  # (L - T + 1,)
-    cosine = products / np.sqrt(window_energy * np.sum(noise**2) + 1e-9)
-    assert cosine.max() > 0.999  # equal up to a gain and 16-bit rounding
+    stream = np.concatenate([read_pcm(tmp_path, "m1", "wav", u) for u in ("arctic_a0001", "arctic_a0002") * 3])
+    assert best_match(stream, noise) > 0.999  # equal up to a gain and 16-bit rounding
 
 
 def test_babble_sums_level_matched_talkers() -> None:
@@ -202,6 +223,11 @@ def test_existing_output_is_kept_unless_overwrite(tmp_path: Path) -> None:
         ({"speakers": ("en+f3",), "noise": "babble", "snr_db": 0.0}, "babble noise is made of other speakers"),
         ({"noise": "white"}, "noise and snr_db (--noise, --snr) go together: give both or neither"),
         ({"sentences": 2000}, "sentences must be in [1, 1132], got 2000"),
+        ({"noise": ["white", "brown"], "snr_db": 5.0}, "noise must be white, pink or babble, got 'brown'"),
+        ({"noise": ["pink", "pink"], "snr_db": 5.0}, "noise pink listed twice; name each type once"),
+        ({"noise": "white", "snr_db": (15.0, 0.0)}, "snr_db must be a number of dB or a range low <= high"),
+        ({"speakers": ("en+f3",), "noise": ["white", "babble"], "snr_db": (0.0, 5.0)},
+         "babble noise is made of other speakers"),
         ({"speakers": ("en-us+nosuch",)}, "speaker 'nosuch': unknown eSpeak NG voice variant 'nosuch'"),
     ],
 )
@@ -210,3 +236,78 @@ def test_bad_arguments_fail_before_writing(tmp_path: Path, kwargs: dict, message
         synthesize_corpus(tmp_path / "out", **({"speakers": TWO, "sentences": 1} | kwargs), progress=False)
     assert str(err.value).startswith(message)
     assert not (tmp_path / "out").exists()
+
+
+# -- noisy mixtures -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mixture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """Three voices x 3 prompts with a noisy copy mixing white, pink and babble at 0 to 15 dB."""
+    root = tmp_path_factory.mktemp("mix")
+    manifest = synthesize_corpus(root, THREE, sentences=3, noise=["white", "pink", "babble"], snr_db=(0.0, 15.0),
+                                 babble_talkers=1, seed=3, progress=False)  # fmt: skip
+    return root, manifest
+
+
+def test_a_mixture_lists_each_files_noise_type_and_snr(mixture: tuple[Path, dict]) -> None:
+    root, manifest = mixture
+    assert manifest["noise"] == {"type": ["white", "pink", "babble"], "snr_db": [0.0, 15.0],
+                                 "directory": "wav_noisy_mix", "babble_talkers": 1, "conditions": "noise.csv"}
+    assert "`noise.csv` in each folder lists them (id,noise,snr_db)" in (root / "README.md").read_text()
+    drawn = []
+    for speaker in ("f3", "m1", "m3"):
+        folder = root / f"cmu_us_{speaker}_arctic" / "wav_noisy_mix"
+        rows = read_conditions(folder / "noise.csv")
+        assert [r[0] for r in rows] == list(PROMPTS) == sorted(p.stem for p in folder.glob("*.wav"))
+        for uid, noise, snr_text in rows:
+            snr = float(snr_text)
+            assert 0.0 <= snr <= 15.0 and round(snr, 2) == snr
+            wav = root / f"cmu_us_{speaker}_arctic" / "wav" / f"{uid}.wav"
+            assert measured_snr(wav, folder / f"{uid}.wav") == pytest.approx(snr, abs=0.01)
+            drawn.append((noise, snr))
+    assert {n for n, _ in drawn} == {"white", "pink", "babble"}
+    assert len({s for _, s in drawn}) == len(drawn)  # drawn per utterance, not one SNR for all
+
+
+def test_a_mixture_is_the_same_for_the_same_seed_only(mixture: tuple[Path, dict], tmp_path: Path) -> None:
+    root, _ = mixture
+    kwargs = dict(sentences=3, noise=["white", "pink", "babble"], snr_db=(0.0, 15.0), babble_talkers=1, progress=False)
+    synthesize_corpus(tmp_path / "same", THREE, seed=3, **kwargs)
+    assert tree_hashes(tmp_path / "same") == tree_hashes(root)
+    synthesize_corpus(tmp_path / "other", THREE, seed=4, **kwargs)
+    csv_path = Path("cmu_us_f3_arctic/wav_noisy_mix/noise.csv")
+    assert read_conditions(tmp_path / "other" / csv_path) != read_conditions(root / csv_path)
+
+
+def test_babble_in_a_mixture_never_holds_the_utterances_own_speaker(mixture: tuple[Path, dict]) -> None:
+    root, _ = mixture
+    streams = {s: np.concatenate([read_pcm(root, s, "wav", u) for u in PROMPTS * 3]) for s in ("f3", "m1", "m3")}
+    babble = 0
+    for speaker in ("f3", "m1", "m3"):
+        folder = root / f"cmu_us_{speaker}_arctic" / "wav_noisy_mix"
+        for uid, noise, _ in read_conditions(folder / "noise.csv"):
+            if noise != "babble":
+                continue
+            babble += 1
+            excerpt = read_pcm(root, speaker, "wav_noisy_mix", uid) - read_pcm(root, speaker, "wav", uid)
+            matches = {other: best_match(stream, excerpt) for other, stream in streams.items()}
+            assert max(matches[o] for o in streams if o != speaker) > 0.999  # one other talker, exactly
+            assert matches[speaker] < 0.5
+    assert babble >= 2
+
+
+def test_synth_command_takes_a_noise_list_and_an_snr_range(tmp_path: Path) -> None:
+    @click.group()
+    def root() -> None:
+        pass
+
+    root.add_command(corpus_plugin.corpus)
+    args = ["corpus", "synth", "--out", str(tmp_path / "a"), "--speakers", "en-us+f3,en-us+m1", "--sentences", "1"]
+    result = CliRunner().invoke(root, args + ["--noise", "white,pink", "--snr", "-5:5"])
+    assert result.exit_code == 0, result.output
+    ((uid, noise, snr),) = read_conditions(tmp_path / "a" / "cmu_us_m1_arctic" / "wav_noisy_mix" / "noise.csv")
+    assert uid == "arctic_a0001" and noise in ("white", "pink") and -5.0 <= float(snr) <= 5.0
+    result = CliRunner().invoke(root, args[:3] + [str(tmp_path / "b"), "--noise", "white", "--snr", "0:x"])
+    assert isinstance(result.exception, ConfigError)
+    assert str(result.exception) == "--snr: expected a number of dB or a range LOW:HIGH (such as 0:15), got '0:x'"

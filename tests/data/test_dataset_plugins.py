@@ -27,7 +27,8 @@ def registry():
 
 
 def test_every_dataset_is_registered_with_a_description(registry):
-    assert registry.names("dataset") == NAMES
+    # paired_speech and speech_commands take no front-end, so the signature tests below skip them
+    assert registry.names("dataset") == sorted(NAMES + ["paired_speech", "speech_commands"])
     assert registry.get("dataset", "ljspeech").description.startswith("LJSpeech-1.1")
     assert registry.get("dataset", "unpaired_speakers").description.startswith("two unpaired speaker sets")
 
