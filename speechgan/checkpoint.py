@@ -27,7 +27,7 @@ import torch
 from .errors import TrainingError
 
 __all__ = [
-    "save_checkpoint", "load_checkpoint", "remove_partial_writes", "rng_state", "set_rng_state",
+    "atomic_save", "save_checkpoint", "load_checkpoint", "remove_partial_writes", "rng_state", "set_rng_state",
     "load_optimizer_state", "load_scheduler_state", "assert_finite", "TRAINING_FIELDS",
 ]
 
@@ -114,9 +114,15 @@ def assert_finite(modules: dict[str, torch.nn.Module]) -> None:
 
 def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
     """Write ``state`` to ``path`` atomically (temporary file, fsync, rename)."""
+    return atomic_save({"format": FORMAT_VERSION, **state}, path)
+
+
+def atomic_save(state: Any, path: str | Path) -> Path:
+    """``torch.save(state)`` to ``path`` atomically: to a temporary file in the same folder (made if
+    missing), flushed to disk and renamed over ``path``, so a reader sees the old file or the new one,
+    never a torn one; the temporary file is removed if anything fails, and the error raised."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {"format": FORMAT_VERSION, **state}
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -18,8 +18,8 @@ logged. A step may also return ``stats/...`` entries: logged, never weighted.
 
 Batches follow :mod:`speechgan.batches`: an objective declares the keys it reads in
 :attr:`Objective.reads`, and a config whose datasets do not yield them is refused at load.
-The helpers every family shares (:func:`mean_output`, :func:`pack`, :func:`draw_latent`,
-:func:`waveform_samples`) live here, so that no plugin imports another plugin's module.
+The helpers every family shares (:func:`mean_output`, :func:`d_adv_terms`, :func:`pack`,
+:func:`draw_latent`, :func:`waveform_samples`) live here, so that no plugin imports another plugin's module.
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ import torch
 from torch import nn
 
 from .errors import ConfigError
-from .losses import as_output_list
+from .losses import AdversarialCriterion, as_output_list
 
 __all__ = [
     "Objective", "Pair", "ImageSample", "AudioSample", "FigureSample", "Batch", "State",
-    "mean_output", "pack", "draw_latent", "ExportSignature", "spectrogram_figure", "waveform_samples",
+    "mean_output", "d_adv_terms", "pack", "draw_latent", "ExportSignature", "spectrogram_figure", "waveform_samples",
 ]
 
 Batch = dict[str, Any]  # a collated batch as speechgan.batches documents it
@@ -48,6 +48,19 @@ def mean_output(output: Any) -> torch.Tensor:
     """Mean D output (over sub-discriminators too), detached: logged as ``stats/...``."""
     means = [o.detach().float().mean() for o in as_output_list(output)]
     return means[0] if len(means) == 1 else torch.stack(means).mean()  # one output: no stack op
+
+
+def d_adv_terms(criterion: AdversarialCriterion, real_out: Any, fake_out: Any) -> dict[str, torch.Tensor]:
+    """The D step's adversarial term and what is logged with it, from D's outputs on real and (detached) fake inputs.
+
+    ``d/adv``: the criterion's discriminator loss; ``stats/d_real`` and ``stats/d_fake``: the mean
+    outputs (:func:`mean_output`), whose gap shows how well D tells the two apart.
+    """
+    return {
+        "d/adv": criterion.discriminator_loss(real_out, fake_out),
+        "stats/d_real": mean_output(real_out),
+        "stats/d_fake": mean_output(fake_out),
+    }
 
 
 def pack(x: torch.Tensor, k: int) -> torch.Tensor:

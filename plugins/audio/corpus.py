@@ -10,6 +10,7 @@ corpus of spoken digits in the Speech Commands layout (:mod:`.digits`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -22,6 +23,18 @@ from .digits import ACCENTS, VARIANTS, synthesize_digits
 from .digits import DEFAULT_SPEAKERS as DIGIT_SPEAKERS
 
 __all__ = ["corpus", "speechgan_register_commands"]
+
+
+#: what a ``--speakers`` spec holds (:meth:`.corpus_synth.Speaker.parse`)
+_SPEAKER_SPEC = "LANG+VARIANT[:pitch=P][:rate=WPM][:range=R][:id=NAME]"
+_out_option = click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output directory.")
+
+
+def _speakers_option(help_tail: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``--speakers``, repeatable or comma-separated, for ``synth`` and ``digits``; ``help_tail`` ends the
+    help (an example, the default speakers)."""
+    return click.option("--speakers", multiple=True, metavar="SPEC[,SPEC...]",
+                        help=f"Voice specs, repeatable or comma-separated: {_SPEAKER_SPEC}{help_tail}")
 
 
 def _split_speakers(specs: tuple[str, ...]) -> list[str]:
@@ -54,14 +67,8 @@ def corpus() -> None:
 
 
 @corpus.command()
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output directory.")
-@click.option(
-    "--speakers",
-    multiple=True,
-    metavar="SPEC[,SPEC...]",
-    help="Voice specs, repeatable or comma-separated: LANG+VARIANT[:pitch=P][:rate=WPM][:range=R][:id=NAME], "
-    f"e.g. en-us+f3:pitch=70. Default: {','.join(corpus_synth.DEFAULT_SPEAKERS)}.",
-)
+@_out_option
+@_speakers_option(f", e.g. en-us+f3:pitch=70. Default: {','.join(corpus_synth.DEFAULT_SPEAKERS)}.")
 @click.option("--sentences", default=20, show_default=True, type=click.IntRange(1), help="Prompts per speaker (1-1132).")
 @click.option("--sample-rate", type=click.IntRange(1), default=None, help="Resample to this rate (default: 22050, the engine's).")
 @click.option(
@@ -122,14 +129,9 @@ def voices() -> None:
 
 
 @corpus.command()
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output directory.")
-@click.option(
-    "--speakers",
-    multiple=True,
-    metavar="SPEC[,SPEC...]",
-    help="Voice specs, repeatable or comma-separated: LANG+VARIANT[:pitch=P][:rate=WPM][:range=R][:id=NAME]. "
-    f"Default: {len(DIGIT_SPEAKERS)} speakers, {len(ACCENTS)} English accents x {len(VARIANTS)} variants.",
-)
+@_out_option
+@_speakers_option(f". Default: {len(DIGIT_SPEAKERS)} speakers, {len(ACCENTS)} English accents x {len(VARIANTS)} "
+                  "variants.")
 @click.option("--takes", default=2, show_default=True, type=click.IntRange(1), help="Takes of each word a speaker says.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(0), help="Seed of the takes' pitch and rate.")
 @click.option("--overwrite", is_flag=True, help="Replace the word folders and split lists of a corpus in --out.")

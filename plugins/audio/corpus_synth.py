@@ -60,6 +60,7 @@ __all__ = [
     "noisy_dir_name",
     "parse_prompts",
     "pink_noise",
+    "prepare_out_dir",
     "synthesize_corpus",
 ]
 
@@ -282,17 +283,24 @@ def _check_arguments(
         raise ConfigError("babble noise is made of other speakers: it needs at least 2 speakers and 1 talker")
 
 
-def _prepare_out_dir(out_dir: Path, speakers: list[Speaker], overwrite: bool) -> None:
+def prepare_out_dir(out_dir: Path, written: Sequence[str], *, overwrite: bool, replaces: str) -> None:
+    """Make ``out_dir`` for a synthetic corpus (this one, or the digits of :mod:`.digits`).
+
+    A non-empty ``out_dir`` is refused unless ``overwrite``; then the entries ``written`` (names
+    inside ``out_dir``: what the call writes, and only that) are removed first, so that no stale
+    file of an earlier corpus survives. ``replaces`` names them in the refusal ("the speaker folders").
+    """
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"output {out_dir} exists and is not a directory")
     if out_dir.exists() and any(out_dir.iterdir()):
         if not overwrite:
             raise ConfigError(
                 f"output directory {out_dir} is not empty; choose another one or pass --overwrite "
-                "(which replaces the speaker folders, corpus.json and README.md written here)"
+                f"(which replaces {replaces}, corpus.json and README.md written here)"
             )
-        for speaker in speakers:  # only what this call writes, so no stale utterance survives
-            shutil.rmtree(out_dir / speaker.directory, ignore_errors=True)
+        for name in written:
+            path = out_dir / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
 
 
@@ -353,7 +361,8 @@ def synthesize_corpus(
     plan = noise_plan(noise, snr_db)
     _check_arguments(parsed, sentences, len(prompts), sample_rate, seed, plan, babble_talkers)
     prompts = prompts[:sentences]
-    _prepare_out_dir(out_dir, parsed, overwrite)
+    # corpus.json and README.md are rewritten in place
+    prepare_out_dir(out_dir, [s.directory for s in parsed], overwrite=overwrite, replaces="the speaker folders")
 
     engine_rate = 0
     total_samples = 0

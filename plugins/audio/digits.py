@@ -35,7 +35,6 @@ import hashlib
 import importlib.metadata
 import json
 import re
-import shutil
 import zlib
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -50,7 +49,7 @@ from tqdm.auto import tqdm
 from speechgan.errors import ConfigError, DataError
 
 from . import espeak
-from .corpus_synth import Speaker
+from .corpus_synth import Speaker, prepare_out_dir
 
 __all__ = [
     "ACCENTS",
@@ -228,21 +227,6 @@ def _written_names() -> list[str]:
     return [*DIGITS, *_SPLIT_FILES.values(), "corpus.json", "README.md"]
 
 
-def _prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ConfigError(f"output {out_dir} exists and is not a directory")
-    if out_dir.exists() and any(out_dir.iterdir()):
-        if not overwrite:
-            raise ConfigError(
-                f"output directory {out_dir} is not empty; choose another one or pass --overwrite "
-                "(which replaces the word folders, split lists, corpus.json and README.md written here)"
-            )
-        for name in _written_names():  # only what this call writes, so no stale clip survives
-            path = out_dir / name
-            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-    out_dir.mkdir(parents=True, exist_ok=True)
-
-
 def synthesize_digits(
     out_dir: str | Path,
     *,
@@ -265,7 +249,7 @@ def synthesize_digits(
     out_dir = Path(out_dir)
     parsed = sorted((digit_speaker(s) for s in speakers), key=lambda s: s.id)
     _check_arguments(parsed, takes, seed, peak, threshold_db, valid_percent, test_percent)
-    _prepare_out_dir(out_dir, overwrite)
+    prepare_out_dir(out_dir, _written_names(), overwrite=overwrite, replaces="the word folders, split lists")
     split_of = {s.id: speaker_split(s.id, valid_percent, test_percent) for s in parsed}
     held_out: dict[str, list[str]] = {"valid": [], "test": []}
     bar = tqdm(total=len(parsed) * len(DIGITS) * takes, desc="synthesizing digits", unit="clip", disable=not progress)

@@ -24,8 +24,8 @@ from tqdm.auto import tqdm
 
 from speechgan import hookimpl
 from speechgan.cli_options import run_and_inputs
-from speechgan.data.audio_io import AUDIO_EXTENSIONS, AudioLoader, write_audio
-from speechgan.data.inputs import input_files
+from speechgan.data.audio_io import AudioLoader, write_audio
+from speechgan.data.inputs import checked_inputs
 from speechgan.errors import DataError
 from speechgan.inference import LoadedRun, load_run
 
@@ -49,16 +49,9 @@ def enhance_files(run: LoadedRun, inputs: Sequence[str | Path], out_dir: str | P
         raise DataError(f"{run.run_dir}: objective {run.config.objective.name!r} does not enhance speech; "
                         "is this a speech-enhancement run (SEGAN)?")
     rate = int(objective.sample_rate)
-    kinds = f"audio file ({', '.join(AUDIO_EXTENSIONS)})"
-    pairs = input_files(inputs, accept=lambda p: p.suffix.lower() in AUDIO_EXTENSIONS, kinds=kinds)
-    out_dir = Path(out_dir)
-    sources = {p.resolve() for p, _ in pairs}
-    for path, output in pairs:
-        if (out_dir / output).resolve() in sources:
-            raise DataError(f"{path}: its output {out_dir / output} would overwrite an input; choose another --out")
     loader = AudioLoader(sample_rate=rate)
-    for path, _ in pairs:  # an unreadable input fails here, before anything is written
-        loader.probe(path)
+    out_dir = Path(out_dir)
+    pairs = checked_inputs(inputs, out_dir, check=loader.probe)  # every input probed before anything is written
     outputs, seconds = [], 0.0
     with torch.inference_mode():
         for path, output in tqdm(pairs, disable=not progress, file=sys.stderr, unit="file", dynamic_ncols=True):

@@ -49,7 +49,7 @@ from torch import nn
 from speechgan.batches import PAIRED
 from speechgan.errors import ConfigError, DataError
 from speechgan.losses import AdversarialCriterion
-from speechgan.objective import AudioSample, Objective, Pair, mean_output
+from speechgan.objective import AudioSample, Objective, Pair, d_adv_terms
 from speechgan.registry import ComponentRef
 
 __all__ = ["SEGAN", "preemphasis", "deemphasis"]
@@ -137,11 +137,7 @@ class SEGAN(Objective):
         disc, noisy = d["discriminator"], state["noisy"]
         real_out = disc(torch.cat([state["clean"], noisy], dim=1))  # (B, 2, T) -> (B, 1)
         fake_out = disc(torch.cat([state["fake"].detach(), noisy], dim=1))
-        return {
-            "d/adv": self.criterion.discriminator_loss(real_out, fake_out),
-            "stats/d_real": mean_output(real_out),
-            "stats/d_fake": mean_output(fake_out),
-        }
+        return d_adv_terms(self.criterion, real_out, fake_out)
 
     def generator_terms(self, batch: Any, state: dict[str, Any], *, g: nn.ModuleDict, d: nn.ModuleDict, step: int,
                         weights: Mapping[str, float]) -> dict[str, torch.Tensor]:

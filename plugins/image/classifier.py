@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from speechgan.data.cache import user_cache_dir
+from speechgan.data.cache import read_cached, user_cache_dir, write_cached
 
 from .datasets import DIGITS_TEST_SIZE, digits_split
 
@@ -185,42 +182,21 @@ def _cache_path(settings: Mapping[str, Any]) -> Path:
     return cache_dir() / f"digits_classifier-{digest}.pt"
 
 
-def _read_cache(path: Path, settings: Mapping[str, Any]) -> DigitsClassifier | None:
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        model = DigitsClassifier(settings["width"], settings["feature_dim"])
-        model.load_state_dict(state["state_dict"])
-        model.test_accuracy = float(state["test_accuracy"])
-    except Exception as exc:  # torn, truncated or foreign file: train again
-        warnings.warn(
-            f"cached digits classifier {path} is unreadable ({type(exc).__name__}); retraining it", stacklevel=3
-        )
-        return None
+def _restore(state: dict[str, Any], settings: Mapping[str, Any]) -> DigitsClassifier:
+    """The classifier a cache file holds, in evaluation mode."""
+    model = DigitsClassifier(settings["width"], settings["feature_dim"])
+    model.load_state_dict(state["state_dict"])
+    model.test_accuracy = float(state["test_accuracy"])
     return model.eval()
 
 
-def _write_cache(path: Path, model: DigitsClassifier, settings: Mapping[str, Any]) -> None:
-    """Write atomically (a temporary file renamed over ``path``): a concurrent reader sees the
-    old file or the new one; a cache that cannot be written only costs a retraining next time."""
-    state = {"state_dict": model.state_dict(), "test_accuracy": model.test_accuracy, "settings": dict(settings)}
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        warnings.warn(f"cannot write the digits classifier cache {path}: {exc}", stacklevel=3)
-
-
 def load_digits_classifier(settings: Mapping[str, Any] = TRAINING) -> DigitsClassifier:
-    """The trained classifier (evaluation mode, CPU): from the cache, else trained and cached."""
+    """The trained classifier (evaluation mode, CPU): from the cache, else trained and cached
+    (:func:`speechgan.data.cache.read_cached`, :func:`~speechgan.data.cache.write_cached`)."""
     path = _cache_path(settings)
-    model = _read_cache(path, settings) if path.exists() else None
+    model = read_cached(path, lambda state: _restore(state, settings), what="digits classifier")
     if model is None:
         model = train_digits_classifier(settings)
-        _write_cache(path, model, settings)
+        state = {"state_dict": model.state_dict(), "test_accuracy": model.test_accuracy, "settings": dict(settings)}
+        write_cached(state, path, what="digits classifier")
     return model

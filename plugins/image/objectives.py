@@ -38,7 +38,7 @@ from torch import nn
 from speechgan.batches import LABELS
 from speechgan.errors import ConfigError, DataError
 from speechgan.losses import AdversarialCriterion, gradient_penalty, r1_penalty
-from speechgan.objective import ImageSample, Objective, draw_latent, mean_output, waveform_samples
+from speechgan.objective import ImageSample, Objective, d_adv_terms, draw_latent, waveform_samples
 from speechgan.registry import ComponentRef
 
 __all__ = ["ConditionalGAN", "ACGAN", "ImageToLabel", "labelled", "binary_cross_entropy"]
@@ -136,11 +136,7 @@ class ConditionalGAN(Objective):
             real = real.detach().requires_grad_(True)
         real_out, real_cls = self.judge(d, real, real_labels)
         fake_out, fake_cls = self.judge(d, state["fake"].detach(), state["labels"])
-        terms = {
-            "d/adv": self.criterion.discriminator_loss(real_out, fake_out),
-            "stats/d_real": mean_output(real_out),
-            "stats/d_fake": mean_output(fake_out),
-        }
+        terms = d_adv_terms(self.criterion, real_out, fake_out)
         if weights.get("d/gp", 0.0):  # D(x_hat, y) on interpolates of the real and fake inputs, real labels
             terms["d/gp"] = gradient_penalty(lambda x: self.judge(d, x, real_labels)[0], real, state["fake"])
         if weights.get("d/r1", 0.0):
@@ -217,11 +213,7 @@ class ImageToLabel(Objective):
         images, vectors = self._batch(batch)
         disc = d["discriminator"]
         real_out, fake_out = disc(images, vectors), disc(images, state["probs"].detach())
-        return {
-            "d/adv": self.criterion.discriminator_loss(real_out, fake_out),
-            "stats/d_real": mean_output(real_out),
-            "stats/d_fake": mean_output(fake_out),
-        }
+        return d_adv_terms(self.criterion, real_out, fake_out)
 
     def generator_terms(self, batch: Any, state: dict[str, Any], *, g: nn.ModuleDict, d: nn.ModuleDict, step: int,
                         weights: Mapping[str, float]) -> dict[str, torch.Tensor]:

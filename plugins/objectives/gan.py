@@ -23,8 +23,8 @@ from speechgan.objective import (
     FigureSample,
     ImageSample,
     Objective,
+    d_adv_terms,
     draw_latent,
-    mean_output,
     pack,
     waveform_samples,
 )
@@ -69,11 +69,7 @@ class GAN(Objective):
         if weights.get("d/r1", 0.0):
             real = real.detach().requires_grad_(True)
         real_out, fake_out = self._d(disc, real, step), self._d(disc, fake, step)
-        terms = {
-            "d/adv": self.criterion.discriminator_loss(real_out, fake_out),
-            "stats/d_real": mean_output(real_out),
-            "stats/d_fake": mean_output(fake_out),
-        }
+        terms = d_adv_terms(self.criterion, real_out, fake_out)
         if weights.get("d/gp", 0.0):
             terms["d/gp"] = gradient_penalty(lambda x: disc(pack(x, self.pack)), real, fake)
         if weights.get("d/r1", 0.0):

@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 from speechgan import hookimpl
 from speechgan.data.audio_io import AUDIO_EXTENSIONS, AudioLoader, write_audio
 from speechgan.cli_options import run_and_inputs
-from speechgan.data.inputs import input_files
+from speechgan.data.inputs import AUDIO_FILES, checked_inputs, input_files
 from speechgan.errors import DataError, ExportError, TrainingError
 from speechgan.export import onnx_runtime
 from speechgan.inference import LoadedRun, load_run
@@ -52,6 +52,7 @@ from .streaming import vocode_streaming
 __all__ = ["VocodeReport", "vocode_files", "find_inputs", "read_mel", "speechgan_register_commands"]
 
 MEL_EXTENSION = ".npy"
+_KINDS = f"{AUDIO_FILES} or {MEL_EXTENSION} mel-spectrogram"  # what vocode reads, as messages name it
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,7 @@ def _is_input(path: Path) -> bool:
 def find_inputs(inputs: Sequence[str | Path]) -> list[tuple[Path, Path]]:
     """``(input file, output path relative to --out)``: audio files and ``.npy`` mels, or folders of them
     (:func:`speechgan.data.inputs.input_files`: ``x.npy`` -> ``x.wav``, folders recursively)."""
-    kinds = f"audio file ({', '.join(AUDIO_EXTENSIONS)}) or {MEL_EXTENSION} mel-spectrogram"
-    return input_files(inputs, accept=_is_input, kinds=kinds)
+    return input_files(inputs, accept=_is_input, kinds=_KINDS)
 
 
 def read_mel(path: Path, *, n_mels: int, front_end: str) -> np.ndarray:
@@ -216,19 +216,18 @@ def vocode_files(
     features, generator = _vocoder(run)
     context = 0 if chunk_frames is None else _context_frames(run, generator)
     front_end = run.config.features.name
-    pairs = find_inputs(inputs)
-    sources = {source.resolve() for source, _ in pairs}
-    for source, output in pairs:
-        if (out_dir / output).resolve() in sources:
-            raise DataError(f"{source}: its output {out_dir / output} would overwrite an input; choose another --out")
     loader = AudioLoader(sample_rate=features.sample_rate)
     with torch.inference_mode():
         n_mels = _channels(features, run.device)
-        for source, _ in pairs:  # a bad input fails here, before anything is written or exported
-            if _is_mel(source):
-                read_mel(source, n_mels=n_mels, front_end=front_end)
-            else:
-                loader.probe(source)
+
+    def check(source: Path) -> None:
+        if _is_mel(source):
+            read_mel(source, n_mels=n_mels, front_end=front_end)
+        else:
+            loader.probe(source)
+
+    # as find_inputs lists them; a bad input fails here, before anything is written or exported
+    pairs = checked_inputs(inputs, out_dir, check=check, accept=_is_input, kinds=_KINDS)
     synthesise, used, note = _backend(run, generator, backend)
     outputs, audio_seconds, synthesis_seconds, chunk_seconds = [], 0.0, 0.0, []
     with torch.inference_mode():

@@ -25,7 +25,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 import numpy as np
@@ -33,9 +32,9 @@ import torch
 from tqdm.auto import tqdm
 
 from speechgan import hookimpl
-from speechgan.data.audio_io import AUDIO_EXTENSIONS, AudioLoader, write_audio
+from speechgan.data.audio_io import AudioLoader, write_audio
 from speechgan.cli_options import run_and_inputs
-from speechgan.data.inputs import input_files
+from speechgan.data.inputs import AUDIO_FILES, checked_inputs, input_files, is_audio_file
 from speechgan.errors import DataError
 from speechgan.inference import LoadedRun, load_run
 
@@ -56,8 +55,7 @@ class ConvertReport:
 def find_audio(inputs: Sequence[str | Path]) -> list[tuple[Path, Path]]:
     """``(input file, output path relative to --out)``: ``x.flac`` -> ``x.wav``; a folder ``a`` ->
     ``a/<path inside a>.wav`` for each audio file in it (:func:`speechgan.data.inputs.input_files`)."""
-    kinds = f"audio file ({', '.join(AUDIO_EXTENSIONS)})"
-    return input_files(inputs, accept=lambda p: p.suffix.lower() in AUDIO_EXTENSIONS, kinds=kinds)
+    return input_files(inputs, accept=is_audio_file, kinds=AUDIO_FILES)
 
 
 def _only(side: str, speakers: list[str], option: str) -> str:
@@ -111,16 +109,10 @@ def convert_files(
     synthesise = synthesiser(run.features, run_dir=run.run_dir, registry=run.registry, device=device,
                              features_name=run.config.features.name if run.config.features else None,
                              vocoder=None if vocoder is None else Path(vocoder))
-    out_dir = Path(out_dir)
-    pairs = find_audio(inputs)
-    sources = {p.resolve() for p, _ in pairs}
-    for path, output in pairs:
-        if (out_dir / output).resolve() in sources:
-            raise DataError(f"{path}: its output {out_dir / output} would overwrite an input; choose another --out")
     rate = run.features.sample_rate
     loader = AudioLoader(sample_rate=rate)
-    for path, _ in pairs:  # an unreadable input fails here, before anything is written
-        loader.probe(path)
+    out_dir = Path(out_dir)
+    pairs = checked_inputs(inputs, out_dir, check=loader.probe)  # as find_audio lists them, each one probed
     outputs, seconds = [], 0.0
     with torch.inference_mode():
         for path, output in tqdm(pairs, disable=not progress, file=sys.stderr, unit="file", dynamic_ncols=True):

@@ -33,9 +33,6 @@ import copy
 import hashlib
 import json
 import math
-import os
-import tempfile
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -45,7 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from speechgan.data.audio_io import load_audio
-from speechgan.data.cache import user_cache_dir
+from speechgan.data.cache import read_cached, user_cache_dir, write_cached
 from speechgan.data.corpora import speech_commands
 from speechgan.errors import ConfigError, DataError
 from speechgan.features.mel import LogMelSpectrogram
@@ -317,40 +314,13 @@ def _cache_path(settings: Mapping[str, Any], fingerprint: str) -> Path:
     return cache_dir() / f"sc09_classifier-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pt"
 
 
-def _read_cache(path: Path, settings: Mapping[str, Any]) -> DigitClassifier | None:
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        model = _build(settings)
-        model.load_state_dict(state["state_dict"])
-        model.valid_accuracy = float(state["valid_accuracy"])
-        model.test_accuracy = float(state["test_accuracy"])
-    except Exception as exc:  # torn, truncated or foreign file: train again
-        warnings.warn(
-            f"cached digit classifier {path} is unreadable ({type(exc).__name__}); retraining it", stacklevel=3
-        )
-        return None
+def _restore(state: dict[str, Any], settings: Mapping[str, Any]) -> DigitClassifier:
+    """The classifier a cache file holds, in evaluation mode."""
+    model = _build(settings)
+    model.load_state_dict(state["state_dict"])
+    model.valid_accuracy = float(state["valid_accuracy"])
+    model.test_accuracy = float(state["test_accuracy"])
     return model.eval()
-
-
-def _write_cache(path: Path, model: DigitClassifier, settings: Mapping[str, Any], root: Path, fingerprint: str) -> None:
-    """Write atomically (a temporary file renamed over ``path``); a cache that cannot be
-    written only costs a retraining next time."""
-    state = {
-        "state_dict": model.state_dict(), "valid_accuracy": model.valid_accuracy,
-        "test_accuracy": model.test_accuracy, "settings": dict(settings),
-        "corpus": str(root.resolve()), "corpus_fingerprint": fingerprint,
-    }
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        warnings.warn(f"cannot write the digit classifier cache {path}: {exc}", stacklevel=3)
 
 
 def load_digit_classifier(root: str | Path, settings: Mapping[str, Any] | None = None) -> DigitClassifier:
@@ -362,8 +332,13 @@ def load_digit_classifier(root: str | Path, settings: Mapping[str, Any] | None =
     s = resolve_settings(settings)
     fingerprint = corpus_fingerprint(root)
     path = _cache_path(s, fingerprint)
-    model = _read_cache(path, s) if path.exists() else None
+    model = read_cached(path, lambda state: _restore(state, s), what="digit classifier")
     if model is None:
         model = train_digit_classifier(root, settings=s)
-        _write_cache(path, model, s, root, fingerprint)
+        state = {
+            "state_dict": model.state_dict(), "valid_accuracy": model.valid_accuracy,
+            "test_accuracy": model.test_accuracy, "settings": dict(s),
+            "corpus": str(root.resolve()), "corpus_fingerprint": fingerprint,
+        }
+        write_cached(state, path, what="digit classifier")
     return model

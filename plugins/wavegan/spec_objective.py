@@ -36,7 +36,7 @@ from torch import nn
 from speechgan.batches import SAMPLES
 from speechgan.errors import ConfigError, DataError
 from speechgan.losses import AdversarialCriterion, gradient_penalty
-from speechgan.objective import AudioSample, ImageSample, Objective, draw_latent, mean_output
+from speechgan.objective import AudioSample, ImageSample, Objective, d_adv_terms, draw_latent
 from speechgan.registry import ComponentRef
 
 from .specgan import SpecGANSpectrogram
@@ -175,11 +175,7 @@ class SpecGAN(Objective):
         fake, labels = state["fake"].detach(), state["labels"]
         real = self.spectrogram(batch["x"]).to(fake.dtype)  # (B, 1, 128, 128)
         real_out, fake_out = self._judge(d, real, labels), self._judge(d, fake, labels)
-        terms = {
-            "d/adv": self.criterion.discriminator_loss(real_out, fake_out),
-            "stats/d_real": mean_output(real_out),
-            "stats/d_fake": mean_output(fake_out),
-        }
+        terms = d_adv_terms(self.criterion, real_out, fake_out)
         if weights.get("d/gp", 0.0):
             terms["d/gp"] = gradient_penalty(lambda x: self._judge(d, x, labels), real, fake)
         return terms

@@ -31,7 +31,7 @@ D 17,427,969 (convs 17,411,584 + dense 16,385), the same as WaveGAN's. Training
 Conditioning (not in the paper; the ``specgan`` objective with ``num_classes``): G concatenates
 a label embedding with z (Mirza & Osindero 2014); D takes it as extra input channels
 (``concat``) or adds the projection ``<V y, phi(x)>`` to its logit (``projection``, Miyato &
-Koyama 2018), as WaveGAN's models do (:mod:`speechgan.nn.conditioning`).
+Koyama 2018), as WaveGAN's models do (:mod:`._conditioning`).
 
 Deviations from the reference code:
 
@@ -53,7 +53,6 @@ Deviations from the reference code:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -62,7 +61,9 @@ from torch import nn
 from speechgan.errors import ConfigError, DataError
 from speechgan.features.stft import SpectralFrontEnd, magnitude
 from speechgan.features.speaker_stats import ChannelStats, accumulate_channel_stats
-from speechgan.nn import LabelEmbedding, check_labels, projection_logit
+from speechgan.nn import check_labels, init_glorot_uniform
+
+from ._conditioning import Conditioning, ConditionalCritic, generator_label, with_label
 
 __all__ = [
     "SPEC_SIZE",
@@ -73,20 +74,9 @@ __all__ = [
     "specgan_discriminator",
 ]
 
-Conditioning = Literal["none", "concat", "projection"]
-
 #: side of SpecGAN's square spectrograms: 128 frequency bins x 128 frames
 SPEC_SIZE = 128
 _START = 4  # side of G's first and D's last feature map: 128 / 2**5
-_CODE_STD = 3.0**-0.5  # std of U(-1, 1): a label code concatenated with z on z's scale
-
-
-def _glorot(module: nn.Module) -> None:
-    """TensorFlow's ``tf.layers`` initialisation: Glorot-uniform kernels, zero biases."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.xavier_uniform_(m.weight)
-            nn.init.zeros_(m.bias)
 
 
 def _check_size(d: int, kernel_size: int, who: str) -> None:
@@ -253,27 +243,28 @@ class SpecGANGenerator(nn.Module):
             layers.append(nn.ReLU())
         layers += [nn.ConvTranspose2d(d, 1, kernel_size, 2, pad, output_padding=1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
-        _glorot(self)
-        self.label = LabelEmbedding(num_classes, embed_dim, std=_CODE_STD) if num_classes else None
+        init_glorot_uniform(self)  # the reference code's tf.layers defaults
+        self.label = generator_label(num_classes, embed_dim)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         check_labels(self, labels, conditional=self.label is not None,
                      use="train it with objective specgan and num_classes, or set num_classes: 0")
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"SpecGANGenerator: expected z of shape (B, {self.latent_dim}), got {tuple(z.shape)}")
-        if self.label is not None:
-            z = torch.cat([z, self.label(labels)], dim=1)  # type: ignore[arg-type]  # (B, latent_dim + embed_dim)
+        z = with_label(z, self.label, labels)  # (B, latent_dim [+ embed_dim])
         h = self.project(z).view(z.shape[0], 16 * self.d, _START, _START)  # (B, 16d, 4, 4)
         return self.net(h)  # (B, 1, 128, 128)
 
 
-class SpecGANDiscriminator(nn.Module):
+class SpecGANDiscriminator(ConditionalCritic):
     """SpecGAN discriminator (critic): spectrograms (B, 1, 128, 128) [+ labels (B,)] -> logits (B, 1).
 
     ``conditioning``: ``none``; ``concat`` (a label embedding of ``embed_dim`` as extra input
     channels); ``projection`` (Miyato & Koyama 2018, on the flattened features), as
     :class:`~.wavegan.WaveGANDiscriminator` does.
     """
+
+    labels_from = "objective specgan and num_classes"
 
     def __init__(
         self,
@@ -286,16 +277,9 @@ class SpecGANDiscriminator(nn.Module):
         conditioning: Conditioning = "none",
         embed_dim: int = 10,
     ) -> None:
-        super().__init__()
         _check_size(d, kernel_size, "SpecGANDiscriminator")
-        if conditioning not in ("none", "concat", "projection"):
-            raise ConfigError(f"SpecGANDiscriminator: conditioning must be 'none', 'concat' or 'projection', "
-                              f"got {conditioning!r}")
-        if conditioning != "none" and num_classes < 1:
-            raise ConfigError(f"SpecGANDiscriminator: conditioning {conditioning!r} needs num_classes >= 1, "
-                              f"got {num_classes}")
-        self.conditioning, self.num_classes = conditioning, num_classes if conditioning != "none" else 0
-        channels = [1 + (embed_dim if conditioning == "concat" else 0)] + _widths(d)[::-1]  # 1 (+E), d ... 16d
+        super().__init__(conditioning=conditioning, num_classes=num_classes, embed_dim=embed_dim)
+        channels = [1 + self.label_channels] + _widths(d)[::-1]  # 1 (+E), d ... 16d
         layers: list[nn.Module] = []
         for i, (c_in, c_out) in enumerate(zip(channels[:-1], channels[1:])):
             layers.append(nn.Conv2d(c_in, c_out, kernel_size, 2, kernel_size // 2))
@@ -304,27 +288,16 @@ class SpecGANDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
         features = 16 * d * _START * _START
         self.head = nn.Linear(features, 1)  # psi
-        _glorot(self)
-        self.label: LabelEmbedding | None = None
-        if conditioning == "concat":
-            self.label = LabelEmbedding(num_classes, embed_dim, std=_CODE_STD)
-        elif conditioning == "projection":  # V on the scale of psi's Glorot weights: std sqrt(2 / (F + 1))
-            self.label = LabelEmbedding(num_classes, features, std=(2.0 / (features + 1)) ** 0.5)
+        init_glorot_uniform(self)  # the reference code's tf.layers defaults
+        self.embed_labels(features)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        check_labels(self, labels, conditional=self.label is not None,
-                     use="train it with objective specgan and num_classes, or set conditioning: none")
+        self.check_labels(labels)
         if x.dim() != 4 or tuple(x.shape[1:]) != (1, SPEC_SIZE, SPEC_SIZE):
             raise DataError(f"SpecGANDiscriminator: expected spectrograms (B, 1, {SPEC_SIZE}, {SPEC_SIZE}), "
                             f"got {tuple(x.shape)}")
-        if self.conditioning == "concat":
-            code = self.label(labels)[:, :, None, None]  # type: ignore[misc]  # (B, E, 1, 1)
-            x = torch.cat([x, code.expand(-1, -1, SPEC_SIZE, SPEC_SIZE)], dim=1)  # (B, 1 + E, 128, 128)
-        h = self.net(x).flatten(1)  # phi(x): (B, 16d * 4 * 4)
-        logit = self.head(h)  # (B, 1)
-        if self.conditioning == "projection":
-            logit = logit + projection_logit(self.label, labels, h)  # type: ignore[arg-type]
-        return logit
+        # phi: (B, 1 (+E), 128, 128) -> (B, 16d * 4 * 4)
+        return self.conditioned_logit(x, labels, lambda h: self.net(h).flatten(1))
 
 
 def specgan_generator(*, num_classes: int = 0, embed_dim: int = 10) -> SpecGANGenerator:

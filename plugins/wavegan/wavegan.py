@@ -25,7 +25,7 @@ presets :func:`wavegan_generator` and :func:`wavegan_discriminator`): G 19,065,3
 Conditioning (for ``cgan``, the digit as label): G concatenates a label embedding with z
 (Mirza & Osindero 2014); D takes it as extra input channels (``concat``) or adds the
 projection ``<V y, phi(x)>`` to its logit (``projection``, Miyato & Koyama 2018), as the
-DCGAN models of the image plugin do (:mod:`speechgan.nn.conditioning`).
+DCGAN models of the image plugin do (:mod:`._conditioning`).
 
 Choices the paper leaves open follow the reference code (chrisdonahue/wavegan,
 ``wavegan.py``, ``train_wavegan.py`` defaults): ReLU right after the dense projection;
@@ -44,47 +44,26 @@ The label codes (not in the paper) are drawn with U(-1, 1)'s standard deviation 
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from speechgan.errors import ConfigError, DataError
-from speechgan.nn import (
-    LabelEmbedding,
-    PhaseShuffle,
-    check_labels,
-    conv_transpose1d,
-    projection_logit,
-    transposed_padding,
-)
+from speechgan.nn import PhaseShuffle, check_labels, conv_transpose1d, init_glorot_uniform, transposed_padding
+
+from ._conditioning import Conditioning, ConditionalCritic, generator_label, with_label
 
 __all__ = [
     "WaveGANGenerator",
     "WaveGANDiscriminator",
     "wavegan_generator",
     "wavegan_discriminator",
-    "wavegan_init",
 ]
-
-Conditioning = Literal["none", "concat", "projection"]
 
 #: number of strided layers in G and in D
 NUM_LAYERS = 5
 #: channel multipliers of d from G's first feature map down to its last (D runs them backwards)
 _WIDTHS = (16, 8, 4, 2, 1)
-#: standard deviation of U(-1, 1): a label code concatenated with z (or a waveform) on z's scale
-_CODE_STD = 3.0**-0.5
-
-
-def wavegan_init(module: nn.Module) -> None:
-    """The reference code's initialisation (``tf.layers`` defaults): Glorot-uniform weights, zero biases."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d, nn.Linear)):
-            nn.init.xavier_uniform_(m.weight)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
 
 
 def _start(slice_len: int, stride: int, d: int, who: str) -> int:
@@ -133,21 +112,20 @@ class WaveGANGenerator(nn.Module):
             conv_transpose1d(in_channels=a, out_channels=b, kernel_size=kernel_size, stride=stride)
             for a, b in zip(widths[:-1], widths[1:])
         )
-        wavegan_init(self)
-        self.label = LabelEmbedding(num_classes, embed_dim, std=_CODE_STD) if num_classes else None
+        init_glorot_uniform(self)  # the reference code's tf.layers defaults
+        self.label = generator_label(num_classes, embed_dim)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         check_labels(self, labels, conditional=self.label is not None,
                      use="train it with objective cgan, or set num_classes: 0")
-        if self.label is not None:
-            z = torch.cat([z, self.label(labels)], dim=1)  # type: ignore[arg-type]  # (B, latent_dim + embed_dim)
+        z = with_label(z, self.label, labels)  # (B, latent_dim [+ embed_dim])
         x = F.relu(self.project(z).view(z.shape[0], -1, self.start))  # (B, 16d, start)
         for conv in self.upsample[:-1]:
             x = F.relu(conv(x))  # (B, C / 2, 4 T)
         return torch.tanh(self.upsample[-1](x))  # (B, channels, slice_len)
 
 
-class WaveGANDiscriminator(nn.Module):
+class WaveGANDiscriminator(ConditionalCritic):
     """WaveGAN discriminator (critic): waveforms (B, channels, slice_len) [+ labels (B,)] -> logits (B, 1).
 
     ``conditioning``: ``none``; ``concat`` (a label embedding of ``embed_dim`` as extra input
@@ -169,20 +147,10 @@ class WaveGANDiscriminator(nn.Module):
         slice_len: int = 16384,
         negative_slope: float = 0.2,
     ) -> None:
-        super().__init__()
         start = _start(slice_len, stride, d, "WaveGANDiscriminator")
-        if conditioning not in ("none", "concat", "projection"):
-            raise ConfigError(
-                f"WaveGANDiscriminator: conditioning must be 'none', 'concat' or 'projection', got {conditioning!r}"
-            )
-        if conditioning != "none" and num_classes < 1:
-            raise ConfigError(
-                f"WaveGANDiscriminator: conditioning {conditioning!r} needs num_classes >= 1, got {num_classes}"
-            )
-        self.conditioning, self.num_classes = conditioning, num_classes if conditioning != "none" else 0
+        super().__init__(conditioning=conditioning, num_classes=num_classes, embed_dim=embed_dim)
         self.slice_len, self.negative_slope = slice_len, negative_slope
-        extra = embed_dim if conditioning == "concat" else 0
-        widths = [channels + extra] + [m * d for m in reversed(_WIDTHS)]  # channels (+E), d, 2d, 4d, 8d, 16d
+        widths = [channels + self.label_channels] + [m * d for m in reversed(_WIDTHS)]  # channels (+E), d, ..., 16d
         padding = transposed_padding(kernel_size, stride)[0]  # ceil((k - s) / 2): T -> T / s ("same")
         self.convs = nn.ModuleList(
             nn.Conv1d(a, b, kernel_size, stride=stride, padding=padding) for a, b in zip(widths[:-1], widths[1:])
@@ -190,34 +158,25 @@ class WaveGANDiscriminator(nn.Module):
         self.shuffle = PhaseShuffle(radius=phase_shuffle)
         features = widths[-1] * start
         self.head = nn.Linear(features, 1)  # psi
-        wavegan_init(self)
-        self.label: LabelEmbedding | None = None
-        if conditioning == "concat":
-            self.label = LabelEmbedding(num_classes, embed_dim, std=_CODE_STD)
-        elif conditioning == "projection":  # V on the scale of psi's Glorot weights: std sqrt(2 / (F + 1))
-            self.label = LabelEmbedding(num_classes, features, std=(2.0 / (features + 1)) ** 0.5)
+        init_glorot_uniform(self)  # the reference code's tf.layers defaults
+        self.embed_labels(features)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        check_labels(self, labels, conditional=self.label is not None,
-                     use="train it with objective cgan, or set conditioning: none")
+        self.check_labels(labels)
         if x.dim() != 3 or x.shape[-1] != self.slice_len:
             raise DataError(
                 f"WaveGANDiscriminator expects waveforms (B, C, {self.slice_len}) (slice_len), got {tuple(x.shape)}; "
                 "cut the training clips to slice_len samples"
             )
-        h = x
-        if self.conditioning == "concat":
-            code = self.label(labels)[:, :, None]  # type: ignore[misc]  # (B, E, 1)
-            h = torch.cat([h, code.expand(-1, -1, h.shape[-1])], dim=1)  # (B, C + E, T)
+        return self.conditioned_logit(x, labels, self._features)
+
+    def _features(self, h: torch.Tensor) -> torch.Tensor:
+        """phi: (B, C (+E), slice_len) -> (B, 16d * start)."""
         for i, conv in enumerate(self.convs):
             h = F.leaky_relu(conv(h), self.negative_slope)  # (B, C', T / 4)
             if i < NUM_LAYERS - 1:  # not after the last layer, as in the paper
                 h = self.shuffle(h)
-        h = h.flatten(1)  # phi(x): (B, 16d * start)
-        logit = self.head(h)  # (B, 1)
-        if self.conditioning == "projection":
-            logit = logit + projection_logit(self.label, labels, h)  # type: ignore[arg-type]
-        return logit
+        return h.flatten(1)
 
 
 def wavegan_generator(*, num_classes: int = 0, embed_dim: int = 10, sample_rate: int = 16000) -> WaveGANGenerator:

@@ -16,6 +16,10 @@ Work is spread over ``num_workers`` processes (a ``ProcessPoolExecutor`` with th
 platform's start method, each worker running torch on one thread, as DataLoader workers
 do); one worker computes in this process. Files are written under a temporary name and
 renamed, so an interrupted run leaves no partial file.
+
+The user cache (:func:`user_cache_dir`) holds what is computed once per machine, the
+evaluation classifiers: :func:`write_cached` saves a state there atomically and
+:func:`read_cached` reads it back, or says it must be trained again.
 """
 
 from __future__ import annotations
@@ -26,32 +30,62 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
+from ..checkpoint import atomic_save
 from ..features.base import FrontEnd
 from .audio_io import AudioLoader
 from .corpora import Utterance
 from .policy import BadFile, ErrorPolicy, OnError
 
-__all__ = ["CacheResult", "FeatureCache", "PreprocessResult", "preprocess", "user_cache_dir"]
+__all__ = ["CacheResult", "FeatureCache", "PreprocessResult", "preprocess", "read_cached", "user_cache_dir",
+           "write_cached"]
 
 logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
+_T = TypeVar("_T")
 
 
 def user_cache_dir() -> Path:
     """Where what is computed once per machine lives (evaluation classifiers): ``$SPEECHGAN_CACHE``,
     or ``~/.cache/speechgan``."""
     return Path(os.environ.get("SPEECHGAN_CACHE") or Path.home() / ".cache" / "speechgan")
+
+
+def read_cached(path: Path, build: Callable[[dict[str, Any]], _T], *, what: str) -> _T | None:
+    """``build(state)`` of the state :func:`write_cached` saved at ``path`` (read with ``weights_only``).
+
+    None if there is no such file, or, with a warning naming ``what`` ("digit classifier"), if it
+    cannot be read or built from (torn, truncated or foreign): the caller trains it again. The
+    warning points at the caller's caller, the code that asked for the cached model.
+    """
+    if not path.exists():
+        return None
+    try:
+        return build(torch.load(path, map_location="cpu", weights_only=True))
+    except Exception as exc:  # torn, truncated or foreign file: train again
+        warnings.warn(f"cached {what} {path} is unreadable ({type(exc).__name__}); retraining it", stacklevel=3)
+        return None
+
+
+def write_cached(state: dict[str, Any], path: Path, *, what: str) -> None:
+    """Save ``state`` at ``path`` atomically (:func:`speechgan.checkpoint.atomic_save`): a concurrent reader
+    sees the old file or the new one. A cache that cannot be written only warns, naming ``what``: it
+    costs a retraining next time."""
+    try:
+        atomic_save(state, path)
+    except OSError as exc:
+        warnings.warn(f"cannot write the {what} cache {path}: {exc}", stacklevel=3)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from .conv import (
     conv_transpose1d,
     get_padding,
     init_conv_normal,
+    init_glorot_uniform,
     normalized,
     remove_parametrizations,
     transposed_padding,
@@ -62,6 +63,7 @@ __all__ = [
     "conv_transpose1d",
     "remove_parametrizations",
     "init_conv_normal",
+    "init_glorot_uniform",
     # residual
     "ResBlock1",
     "ResBlock2",

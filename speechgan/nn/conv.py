@@ -22,6 +22,7 @@ makes a transposed convolution turn ``T`` frames into exactly ``T * stride`` sam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal, TypeVar
 
 import torch
@@ -42,6 +43,7 @@ __all__ = [
     "conv_transpose1d",
     "remove_parametrizations",
     "init_conv_normal",
+    "init_glorot_uniform",
 ]
 
 #: How a convolution's weight is reparameterised.
@@ -50,6 +52,7 @@ PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 
 _Module = TypeVar("_Module", bound=nn.Module)
 _CONVS = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d)
+_GLOROT = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d, nn.Linear)
 
 
 def get_padding(kernel_size: int, dilation: int = 1) -> int:
@@ -198,12 +201,36 @@ def init_conv_normal(module: nn.Module, *, mean: float = 0.0, std: float = 0.01)
     the convolution really computes with ``w``; spectral norm stores ``w`` before scaling.
     Biases are left as they are, as in HiFi-GAN.
     """
+    _draw_weights(module, _CONVS, lambda weight: torch.empty_like(weight).normal_(mean, std))
+
+
+def init_glorot_uniform(module: nn.Module) -> None:
+    """Glorot-uniform weights and zero biases for every convolution (any dimension, transposed too)
+    and linear layer in ``module``: TensorFlow's ``tf.layers`` defaults.
+
+    Glorot & Bengio 2010, "Understanding the difficulty of training deep feedforward neural
+    networks", Eq. 16: ``U(-a, a)`` with ``a = sqrt(6 / (fan_in + fan_out))``, the fans counting
+    the kernel's taps. WaveGAN and SpecGAN (Donahue et al. 2019) train with it, as their
+    reference code leaves ``tf.layers``' initialisers as they are. As in :func:`init_conv_normal`,
+    a weight- or spectrally normalised layer gets the drawn tensor through its parametrization.
+    """
+    for sub in _draw_weights(module, _GLOROT, lambda weight: nn.init.xavier_uniform_(torch.empty_like(weight))):
+        if sub.bias is not None:
+            with torch.no_grad():
+                sub.bias.zero_()
+
+
+def _draw_weights(
+    module: nn.Module, kinds: tuple[type[nn.Module], ...], draw: Callable[[torch.Tensor], torch.Tensor]
+) -> list[nn.Module]:
+    """Set the effective weight of every ``kinds`` layer in ``module`` to ``draw(weight)``, in
+    ``module.modules()`` order; return those layers."""
+    layers = [sub for sub in module.modules() if isinstance(sub, kinds)]
     with torch.no_grad():
-        for sub in module.modules():
-            if not isinstance(sub, _CONVS):
-                continue
-            drawn = torch.empty_like(sub.weight).normal_(mean, std)
+        for sub in layers:
+            drawn = draw(sub.weight)
             if parametrize.is_parametrized(sub, "weight"):
                 sub.weight = drawn  # right_inverse: weight norm -> (||w||, w); spectral norm -> w
             else:
                 sub.weight.copy_(drawn)
+    return layers

@@ -6,26 +6,9 @@ import re
 from pathlib import Path
 
 import click
-import pytest
 from click.testing import CliRunner
 
 from speechgan.errors import ConfigError
-from speechgan.plugins import get_plugin_manager
-from speechgan_plugins.audio import corpus as corpus_plugin
-
-
-@pytest.fixture
-def cli() -> click.Group:
-    """A bare top-level group that only the corpus plugin adds commands to."""
-
-    @click.group()
-    def root() -> None:
-        pass
-
-    pm = get_plugin_manager(entry_points=False, plugins=[("corpus", corpus_plugin)])
-    pm.hook.speechgan_register_commands(cli=root)
-    assert pm.failures == []
-    return root
 
 
 def test_synth_writes_two_speakers_by_two_sentences(cli: click.Group, tmp_path: Path) -> None:

@@ -18,8 +18,6 @@ from click.testing import CliRunner
 
 from speechgan.data.corpora import speech_commands
 from speechgan.errors import ConfigError, DataError
-from speechgan.plugins import get_plugin_manager
-from speechgan_plugins.audio import corpus as corpus_plugin
 from speechgan_plugins.audio import digits
 from speechgan_plugins.audio.digits import (
     ACCENTS,
@@ -51,18 +49,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sc09") / "digits"
     synthesize_digits(out, speakers=THREE, takes=2, progress=False)
     return out
-
-
-@pytest.fixture
-def cli() -> click.Group:
-    @click.group()
-    def root() -> None:
-        pass
-
-    pm = get_plugin_manager(entry_points=False, plugins=[("corpus", corpus_plugin)])
-    pm.hook.speechgan_register_commands(cli=root)
-    assert pm.failures == []
-    return root
 
 
 # -- clips ------------------------------------------------------------------------------------

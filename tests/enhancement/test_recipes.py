@@ -29,10 +29,11 @@ from speechgan.config import load_config
 from speechgan.plugins import get_plugin_manager
 from speechgan_plugins.enhancement.segan import PAPER_CHANNELS
 
-from ..wavegan.test_recipes import (
+from ..recipe_kit import (
+    ROOT,
     architecture,
     build,
-    check_second_command,
+    check_header,
     count,
     differing_keys,
     outside,
@@ -42,7 +43,7 @@ from ..wavegan.test_recipes import (
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-RECIPES = Path(__file__).resolve().parents[2] / "recipes" / "enhancement"
+RECIPES = ROOT / "recipes" / "enhancement"
 RATE, WINDOW = 16000, 16384
 UTTERANCE = 4000  # samples per tiny utterance: shorter than a window (the dataset pads, enhance overlap-adds)
 LEAST_SQUARES = {"name": "least_squares", "args": {}}  # the criterion as a validated config spells it
@@ -74,11 +75,7 @@ def test_every_recipe_is_covered():
 
 @pytest.mark.parametrize("recipe", ["segan.yaml", "cpu/segan.yaml"])
 def test_recipe_validates_and_starts_with_its_exact_train_command(recipe, registry):
-    path = RECIPES / recipe
-    load_config(path, registry=registry)
-    config, out = train_command(path)
-    assert config == path and out.parts[0] == "runs" and len(out.parts) == 2
-    check_second_command(path, registry)
+    check_header(RECIPES / recipe, registry)
 
 
 def test_paper_recipe_keeps_the_published_settings(registry):

@@ -1,4 +1,4 @@
-"""Normalised convolutions: padding rules, parameter counts, norm removal, spectral norm, init."""
+"""Normalised convolutions: padding rules, parameter counts, norm removal, spectral norm, init (normal, Glorot)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from speechgan.nn import (
     conv_transpose1d,
     get_padding,
     init_conv_normal,
+    init_glorot_uniform,
     remove_parametrizations,
     transposed_padding,
 )
@@ -166,3 +167,26 @@ def test_init_conv_normal_sets_the_effective_weight_even_under_weight_norm() -> 
     assert torch.allclose(wn.original0, wn.original1.norm(dim=(1, 2), keepdim=True))
     assert spectral.parametrizations.weight.original.std().item() == pytest.approx(0.01, rel=0.05)
     assert torch.equal(normed.bias, bias)  # biases are left alone, as in HiFi-GAN
+
+
+def test_init_glorot_uniform_draws_within_the_glorot_bound_and_zeroes_biases() -> None:
+    torch.manual_seed(0)
+    conv = nn.Conv1d(16, 32, 25)  # fans 16 * 25 and 32 * 25
+    up = nn.ConvTranspose2d(32, 16, 5)  # weight (32, 16, 5, 5): fans 16 * 25 and 32 * 25 as well
+    normed = conv1d(in_channels=16, out_channels=32, kernel_size=25, norm="weight")
+    dense = nn.Linear(300, 100)
+    plain_norm = nn.BatchNorm1d(8)
+    model = nn.ModuleList([conv, up, normed, dense, plain_norm])
+    scale = plain_norm.weight.detach().clone()
+    init_glorot_uniform(model)
+    # Glorot & Bengio 2010, Eq. 16: U(-a, a) with a = sqrt(6 / (fan_in + fan_out)), variance a^2 / 3
+    for layer, fans in ((conv, 48 * 25), (up, 48 * 25), (normed, 48 * 25), (dense, 400)):
+        bound = (6.0 / fans) ** 0.5
+        weight = layer.weight.detach()
+        assert weight.abs().max().item() <= bound
+        assert weight.abs().max().item() == pytest.approx(bound, rel=0.02)  # the draws reach the bound
+        assert weight.std().item() == pytest.approx(bound / 3**0.5, rel=0.05)
+        assert torch.count_nonzero(layer.bias) == 0
+    wn = normed.parametrizations.weight  # the convolution computes with the drawn w itself
+    assert torch.allclose(normed.weight, wn.original1, atol=1e-8)
+    assert torch.equal(plain_norm.weight, scale)  # other layers are left alone

@@ -35,9 +35,8 @@ from speechgan_plugins.wavegan.classifier import (
 )
 from speechgan_plugins.wavegan.metrics import DigitsFrechetDistance, DigitsInceptionScore, DigitsLabelAccuracy
 
-#: a classifier that trains in about a second on the corpus below
-TINY = {"n_mels": 32, "hop_length": 512, "channels": [4, 8], "feature_dim": 16, "epochs": 8, "batch_size": 16,
-        "lr": 1e-2, "max_shift": 800}
+from .kit import TINY  # a classifier that trains in about a second on the corpus below
+
 SPEAKERS = [f"s{i:02d}" for i in range(16)]  # s11, s12: validation; s13-s15: test
 
 

@@ -22,7 +22,7 @@ import soundfile as sf
 import torch
 
 from speechgan.cli import main
-from speechgan.data.audio_io import read_audio, write_audio
+from speechgan.data.audio_io import read_audio
 from speechgan.errors import DataError
 from speechgan.inference import load_run
 from speechgan.plugins import get_plugin_manager
@@ -30,28 +30,13 @@ from speechgan_plugins.audio.digits import DIGITS
 from speechgan_plugins.wavegan.generate import class_names, generate_audio
 
 from ..conftest import write_yaml
+from .kit import RATE, write_digits
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-RATE = 16000
 SLICE = 1024  # WaveGAN's slice at d = 2: 4^5 x start 1
 SPEC_CLIP = 16384  # SpecGAN's clip: 128 frames of 128 samples
 PCM = 1 / 32768  # one step of 16-bit PCM
-
-
-def write_digits(root: Path) -> Path:
-    """Ten word folders x speakers s0..s3 of one-second tones in a little noise (word k at 300 (k + 1) Hz);
-    s2 is listed for validation, s3 for test."""
-    rng = np.random.default_rng(0)
-    t = np.arange(RATE) / RATE
-    for k, word in enumerate(DIGITS):
-        (root / word).mkdir(parents=True)
-        for s in range(4):
-            wave = 0.5 * np.sin(2 * np.pi * (300.0 * (k + 1) + 20.0 * s) * t) + 0.01 * rng.standard_normal(RATE)
-            write_audio(root / word / f"s{s}_nohash_0.wav", wave.astype(np.float32), RATE)
-    (root / "validation_list.txt").write_text("".join(f"{w}/s2_nohash_0.wav\n" for w in DIGITS))
-    (root / "testing_list.txt").write_text("".join(f"{w}/s3_nohash_0.wav\n" for w in DIGITS))
-    return root
 
 
 def run_config(corpus: Path, *, objective: dict, generator: dict, discriminator: dict, length: int) -> dict:
