@@ -266,15 +266,7 @@ class PairedSpeech(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         """Pair ``index``; under ``on_error="skip"`` a pair that no longer loads is replaced by the next one."""
-        for offset in range(len(self.pairs)):
-            candidate = (index + offset) % len(self.pairs)
-            try:
-                return self._item(candidate)
-            except BadFile as error:
-                if error.path not in self.skipped.paths:  # warn once per file
-                    self._policy.handle(error)  # raises under on_error="fail"
-                    logger.warning("%s; on_error='skip': the next pair is used in its place", error)
-        raise DataError(f"no pair of the dataset loads any more; {self.skipped.summary()}")
+        return self._policy.first_that_loads(index, len(self.pairs), self._item, unit="pair", substitute="pair")
 
     def _crop(self, pair: PairedUtterance, clean: np.ndarray, noisy: np.ndarray, index: int) -> list[np.ndarray]:
         """The same ``segment_length`` window of both ``(T,)`` waveforms, or both padded to it."""

@@ -104,12 +104,12 @@ class ConditionalGAN(Objective):
         """Images: 8 of each class, in order. Waveforms (n, 1, T): one clip of each class at the
         generator's ``sample_rate``, and their spectrograms."""
         device = labelled(batch)[0].device
-        labels = torch.arange(self.num_classes, device=device).repeat_interleave(8)  # 8 of each class, in order
+        rate = getattr(g["generator"], "sample_rate", None)  # waveform generators say theirs: one clip per class
+        labels = torch.arange(self.num_classes, device=device).repeat_interleave(1 if rate else 8)  # in order
         fake = self.sample_conditional(g=g, labels=labels, device=device).float().cpu()
-        rate = getattr(g["generator"], "sample_rate", None)
         if fake.dim() == 3 and fake.shape[1] == 1 and rate:
             names = [f"class_{c}" for c in range(self.num_classes)]
-            return waveform_samples(fake[::8], sample_rate=int(rate), names=names)  # the first of each class
+            return waveform_samples(fake, sample_rate=int(rate), names=names)
         return {"fake": ImageSample(fake, normalize=True)}
 
     # -- training ---------------------------------------------------------------------

@@ -90,12 +90,13 @@ class GAN(Objective):
         """Images as a grid; waveforms (N, 1, T) as 4 clips at the generator's ``sample_rate`` and
         their spectrograms; points in the plane as a scatter plot over the real batch."""
         real = batch["x"]
-        fake = self.sample(g=g, n=min(256, real.shape[0] * 4), device=real.device).float().cpu()
+        rate = getattr(g["generator"], "sample_rate", None)  # waveform generators say theirs: 4 clips are logged
+        n = min(4, real.shape[0] * 4) if rate else min(256, real.shape[0] * 4)
+        fake = self.sample(g=g, n=n, device=real.device).float().cpu()
         if fake.dim() == 4:  # images (N, C, H, W) in [-1, 1]
             return {"fake": ImageSample(fake[:64], normalize=True)}
-        rate = getattr(g["generator"], "sample_rate", None)
         if fake.dim() == 3 and fake.shape[1] == 1 and rate:  # waveforms (N, 1, T) in [-1, 1]
-            return waveform_samples(fake, sample_rate=int(rate), names=[f"fake_{k}" for k in range(min(4, len(fake)))])
+            return waveform_samples(fake, sample_rate=int(rate), names=[f"fake_{k}" for k in range(len(fake))])
         if fake.dim() == 2 and fake.shape[1] == 2:  # points in the plane
             import matplotlib
 

@@ -54,13 +54,12 @@ def class_names(run: LoadedRun) -> list[str] | None:
     return list(default) if isinstance(default, (list, tuple)) else None
 
 
-def _label_index(run: LoadedRun, label: str, num_classes: int) -> int:
+def _label_index(label: str, num_classes: int, names: list[str]) -> int:
     if label.lstrip("-").isdigit():
         index = int(label)
         if not 0 <= index < num_classes:
             raise DataError(f"--label {label}: this run's generator has classes 0 to {num_classes - 1}")
         return index
-    names = class_names(run) or []
     if label not in names:
         known = f"its classes are {', '.join(names)}" if names else "give a class index"
         raise DataError(f"--label {label!r}: not a class of this run; {known}")
@@ -100,12 +99,13 @@ def generate_audio(run: LoadedRun, n: int, out_dir: str | Path, *, label: str | 
         raise DataError(f"{run.run_dir}: objective {run.config.objective.name!r} cannot sample")
     rate = _sample_rate(run)
     num_classes = int(getattr(objective, "num_classes", 0) or 0)
-    index = None
+    index, names = None, None
     if label is not None:
         if num_classes < 1 or not callable(getattr(objective, "sample_conditional", None)):
             raise DataError(f"--label {label}: {run.run_dir} is an unconditional run "
                             f"(objective {run.config.objective.name!r}); leave --label out")
-        index = _label_index(run, label, num_classes)
+        names = class_names(run) or []
+        index = _label_index(label, num_classes, names)
     chunks = []
     # a seed draws the same latents every time and leaves the caller's RNG as it was
     devices = [run.device] if run.device.type == "cuda" else []
@@ -128,7 +128,6 @@ def generate_audio(run: LoadedRun, n: int, out_dir: str | Path, *, label: str | 
     waves = np.concatenate(chunks)  # (n, T)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = class_names(run) if index is not None else None
     stem = (names[index] if names and index < len(names) else f"class{index}") if index is not None else "sample"
     digits = max(3, len(str(n - 1)))
     outputs = []

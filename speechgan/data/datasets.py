@@ -229,30 +229,10 @@ class AudioDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         """Item ``index``; a file that no longer loads follows the ``on_error`` policy.
 
-        Under ``"skip"`` the next item that loads takes its place (``index + 1``,
-        ``index + 2``, ... wrapping round), exactly as that item would be returned, so
-        batch shapes hold and the substitute depends only on the index and the files: the
-        same in every DataLoader worker and after a resume.
+        Under ``"skip"`` the next item that loads takes its place, exactly as that item would
+        be returned, so batch shapes hold (:meth:`~speechgan.data.policy.ErrorPolicy.first_that_loads`).
         """
-        for offset in range(len(self.utterances)):
-            candidate = (index + offset) % len(self.utterances)
-            try:
-                return self._item(candidate)
-            except BadFile as error:
-                self._lost(error)
-        raise DataError(f"no file of the dataset loads any more; {self.skipped.summary()}")
-
-    def _lost(self, error: BadFile) -> None:
-        """A file that passed the scan but fails to load now: raise (``"fail"``) or warn once and skip.
-
-        The warning and the skip report are per process: each DataLoader worker (a new one
-        every epoch) warns in its own log, and only with ``num_workers=0`` is the file
-        counted in the report of the dataset the trainer holds.
-        """
-        if error.path in self.skipped.paths:  # warned already
-            return
-        self._policy.handle(error)  # raises under on_error="fail"
-        logger.warning("%s; on_error='skip': the next item is used in its place", error)
+        return self._policy.first_that_loads(index, len(self.utterances), self._item)
 
     def _item(self, index: int) -> dict[str, Any]:
         utt = self.utterances[index]
@@ -362,13 +342,12 @@ class UnpairedDataset(Dataset):
         Substituting per domain (what ``self.a[i]`` would do) would pair two different prompts.
         """
         pairs = self.pairs or []
-        for offset in range(len(pairs)):
-            i, j = pairs[(index + offset) % len(pairs)]
-            try:
-                return {"a": self.a._item(i), "b": self.b._item(j)}
-            except BadFile as error:
-                self.a._lost(error)  # the two domains share one policy and one report
-        raise DataError(f"no pair of the dataset loads any more; {self.skipped.summary()}")
+
+        def load(k: int) -> dict[str, Any]:
+            i, j = pairs[k]
+            return {"a": self.a._item(i), "b": self.b._item(j)}
+
+        return self.a._policy.first_that_loads(index, len(pairs), load, unit="pair")  # one policy, one report
 
     def collate(self, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
         return {"a": self.a.collate([item["a"] for item in items]), "b": self.b.collate([item["b"] for item in items])}

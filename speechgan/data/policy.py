@@ -10,6 +10,7 @@ default) raises it, ``"skip"`` records ``(path, reason)`` in a :class:`SkipRepor
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from ..errors import ConfigError, DataError
 __all__ = ["OnError", "BadFile", "SkipReport", "ErrorPolicy"]
 
 OnError = Literal["fail", "skip"]
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -80,6 +82,31 @@ class ErrorPolicy:
         if self.on_error == "fail":
             raise error
         self.report.add(error.path, error.reason)
+
+    def lost(self, error: BadFile, *, substitute: str = "item") -> None:
+        """A file that passed the scan but fails to load now: raise (``"fail"``), or warn once and record it.
+
+        The warning and the report are per process: each DataLoader worker (a new one every
+        epoch) warns in its own log, and only with ``num_workers=0`` is the file counted in
+        the report of the dataset the trainer holds.
+        """
+        if error.path in self.report.paths:  # warned already
+            return
+        self.handle(error)  # raises under on_error="fail"
+        logger.warning("%s; on_error='skip': the next %s is used in its place", error, substitute)
+
+    def first_that_loads(self, index: int, count: int, load: Callable[[int], T], *, unit: str = "file",
+                         substitute: str = "item") -> T:
+        """``load(index)``; a :class:`BadFile` goes to :meth:`lost`, and under ``"skip"`` the next that
+        loads takes its place (``index + 1``, ``index + 2``, ... wrapping round at ``count``), so the
+        substitute depends only on the index and the files: the same in every worker and after a resume.
+        """
+        for offset in range(count):
+            try:
+                return load((index + offset) % count)
+            except BadFile as error:
+                self.lost(error, substitute=substitute)
+        raise DataError(f"no {unit} of the dataset loads any more; {self.report.summary()}")
 
     def attempt(self, fn: Callable[..., T], *args: object) -> T | None:
         """``fn(*args)``, or ``None`` when it raised a :class:`BadFile` that is skipped."""
