@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +48,25 @@ class EvaluationContext:
     device: torch.device
     seed: int = 0
     step: int = 0
+    # what one evaluation has already drawn, shared by its metrics: (n, batch_size) -> samples
+    drawn: dict[tuple[int, int], torch.Tensor] = field(default_factory=dict, repr=False)
 
     def sample(self, n: int) -> torch.Tensor:
         """``n`` unconditional samples from the generators (on ``device``)."""
         return self.objective.sample(g=self.generators, n=n, device=self.device)
+
+    def samples_once(self, n: int, batch_size: int) -> torch.Tensor:
+        """``n`` samples drawn ``batch_size`` at a time and kept on the CPU, drawn once per evaluation.
+
+        :func:`run_metrics` seeds every metric alike, so two metrics that ask for the same
+        ``n`` and ``batch_size`` would draw the same clips: the second gets the first's
+        (the same numbers, without generating them twice, which for SpecGAN is Griffin-Lim).
+        """
+        key = (n, batch_size)
+        if key not in self.drawn:
+            parts = [self.sample(min(batch_size, n - start)).float().cpu() for start in range(0, n, batch_size)]
+            self.drawn[key] = torch.cat(parts)
+        return self.drawn[key]
 
     def pairs(self, split: str = "valid", limit: int | None = None) -> Iterator[Pair]:
         """(reference, generated) waveform pairs over a dataset split."""
@@ -72,6 +87,7 @@ def run_metrics(ctx: EvaluationContext, metrics: list[tuple[str, Any]]) -> dict[
     """Every metric, each from the same seed, without touching the training RNG."""
     saved = rng_state()
     was_training = ctx.generators.training
+    ctx.drawn.clear()
     ctx.generators.eval()
     results: dict[str, float] = {}
     try:
@@ -86,6 +102,7 @@ def run_metrics(ctx: EvaluationContext, metrics: list[tuple[str, Any]]) -> dict[
                     raise SpeechganError(f"{path}: metric name {name!r} is reported twice")
                 results[name] = float(value)
     finally:
+        ctx.drawn.clear()
         ctx.generators.train(was_training)
         set_rng_state(saved)
     return results

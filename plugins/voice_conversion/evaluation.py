@@ -26,7 +26,7 @@ Each output is compared with the target speaker's recording of the same prompt:
 * ``dnsmos_ovrl``: DNSMOS overall quality (:func:`speechgan.metrics.dnsmos`).
 
 Results are ``{direction}/{system}/{measure}`` means (and ``_std``); the per-utterance
-numbers go to ``RUN_DIR/voice_conversion.csv``, next to ``metrics.json``.
+numbers go to ``RUN_DIR/eval/voice_conversion.csv`` (where every metric writes its files).
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ class VoiceConversionMetric:
                            "source_id": src["id"], "target_id": tgt["id"]}
                     row |= self._score(wave, analyses[tgt["id"]], sr, centroids, source=source, target=target)
                     rows.append(row)
-        self._write_csv(Path(ctx.run_dir) / CSV_NAME, rows)
+        self._write_csv(ctx.output_path(CSV_NAME), rows)
         return self._summary(rows)
 
     @staticmethod

@@ -84,14 +84,15 @@ def _as_clips(waves: torch.Tensor, ctx: Any, metric: str) -> torch.Tensor:
 
 
 def generated_clips(ctx: Any, n: int, metric: str, batch_size: int = 100) -> torch.Tensor:
-    """``n`` unconditional samples (n, 1, T) on the CPU, drawn ``batch_size`` at a time."""
-    parts = []
-    for start in range(0, n, batch_size):
-        try:
-            parts.append(_as_clips(ctx.sample(min(batch_size, n - start)).float().cpu(), ctx, metric))
-        except NotImplementedError as exc:
-            raise SpeechganError(f"metric {metric!r} needs generated audio, but {exc}") from None
-    return torch.cat(parts)
+    """``n`` unconditional samples (n, 1, T) on the CPU, drawn ``batch_size`` at a time.
+
+    Drawn once per evaluation (:meth:`~speechgan.evaluate.EvaluationContext.samples_once`):
+    the inception score and the Fréchet distance of one evaluation score the same clips.
+    """
+    try:
+        return _as_clips(ctx.samples_once(n, batch_size), ctx, metric)
+    except NotImplementedError as exc:
+        raise SpeechganError(f"metric {metric!r} needs generated audio, but {exc}") from None
 
 
 class _DigitsMetric:

@@ -87,7 +87,7 @@ def test_evaluate_scores_three_systems_in_both_directions_and_writes_the_csv(run
     assert set(metrics) == keys()  # 2 directions x 3 systems x 7 measures, each with its _std: 84
     assert all(math.isfinite(v) for v in metrics.values())
 
-    columns, rows = read_csv(run_dir / "voice_conversion.csv")
+    columns, rows = read_csv(run_dir / "eval" / "voice_conversion.csv")
     assert columns == IDS + list(MEASURES)
     # one pair (limit 1) x 2 directions x 3 systems, the directions swapping the two readings of one prompt
     assert [(r["direction"], r["system"]) for r in rows] == [(d, s) for d in ("a2b", "b2a") for s in SYSTEMS]
@@ -141,7 +141,7 @@ def test_identity_generators_convert_like_the_statistics_baseline(run_dir, tmp_p
             # ones (a difference of ~1e-5 relative, while unconverted speech is >1 % away)
             assert converted == pytest.approx(statistics, rel=1e-4, abs=1e-6)
             assert results[f"{direction}/unconverted/{measure}"] != pytest.approx(statistics, rel=1e-2)
-    columns, rows = read_csv(tmp_path / "voice_conversion.csv")
+    columns, rows = read_csv(tmp_path / "eval" / "voice_conversion.csv")
     assert columns == IDS + list(QUALITY) and len(rows) == 6
 
 
@@ -197,7 +197,7 @@ def test_a_split_the_config_lacks_is_named(run_dir, tmp_path):
     with pytest.raises(DataError) as error:
         metric(context(run_dir, tmp_path))
     assert str(error.value) == "metric 'voice_conversion' reads the 'test' split; the config has no data.test section"
-    assert not (tmp_path / "voice_conversion.csv").exists()
+    assert not (tmp_path / "eval" / "voice_conversion.csv").exists()
 
 
 def test_a_run_without_speaker_statistics_or_a_mel_run_without_a_vocoder_is_refused(tmp_path):

@@ -252,6 +252,24 @@ def test_replayed_test_clips_are_at_frechet_distance_zero(
     assert collapsed["frechet_distance_real"] == out["frechet_distance_real"]  # the same real data
 
 
+def test_one_evaluation_draws_its_clips_once_for_both_metrics(
+    tmp_path: Path, corpus: Path, classifier: DigitClassifier, test_split: tuple
+) -> None:
+    """Seeded alike, the two metrics would draw the same clips: the second reuses the first's."""
+    score = DigitsInceptionScore(root=str(corpus), n=30, splits=3, batch_size=8, classifier=TINY)
+    distance = DigitsFrechetDistance(root=str(corpus), n=30, batch_size=8, classifier=TINY)
+    replay = Replay(test_split[0][:20])
+    both = run_metrics(context(tmp_path, replay), [("a", score), ("b", distance)])
+    assert replay.next == 30  # 30 clips drawn, in batches of 8, once
+    alone = run_metrics(context(tmp_path, Replay(test_split[0][:20])), [("b", distance)])
+    assert both["frechet_distance"] == alone["frechet_distance"]
+    again = run_metrics(context(tmp_path, replay), [("b", distance)])  # a new evaluation draws anew
+    assert replay.next == 60 and again["frechet_distance"] != both["frechet_distance"]
+    bigger = DigitsFrechetDistance(root=str(corpus), n=40, batch_size=8, classifier=TINY)
+    run_metrics(context(tmp_path, replay), [("a", score), ("c", bigger)])  # another n: its own clips
+    assert replay.next == 60 + 30 + 40
+
+
 def test_label_accuracy_of_real_clips_is_the_classifiers_test_accuracy(
     tmp_path: Path, corpus: Path, classifier: DigitClassifier, test_split: tuple
 ) -> None:
