@@ -37,7 +37,7 @@ from .losses import AdversarialCriterion, as_output_list
 
 __all__ = [
     "Objective", "Pair", "ImageSample", "AudioSample", "FigureSample", "Batch", "State",
-    "mean_output", "d_adv_terms", "pack", "draw_latent", "ExportSignature", "spectrogram_figure", "waveform_samples",
+    "mean_output", "d_adv_terms", "check_num_classes", "pack", "draw_latent", "ExportSignature", "spectrogram_figure", "waveform_samples",
 ]
 
 Batch = dict[str, Any]  # a collated batch as speechgan.batches documents it
@@ -61,6 +61,20 @@ def d_adv_terms(criterion: AdversarialCriterion, real_out: Any, fake_out: Any) -
         "stats/d_real": mean_output(real_out),
         "stats/d_fake": mean_output(fake_out),
     }
+
+
+def check_num_classes(module: nn.Module, *, role: str, num_classes: int, objective: str,
+                      unconditional: int | None = None) -> None:
+    """A conditional objective and its model must agree on the classes; else a ``ConfigError`` naming both.
+
+    A module without ``num_classes`` counts as ``unconditional`` (None: it never agrees).
+    """
+    got = getattr(module, "num_classes", unconditional)
+    if got != num_classes:
+        raise ConfigError(
+            f"{role} {type(module).__name__} has num_classes={got} but objective {objective!r} has "
+            f"num_classes={num_classes}; give both the same (e.g. ${{objective.args.num_classes}})"
+        )
 
 
 def pack(x: torch.Tensor, k: int) -> torch.Tensor:

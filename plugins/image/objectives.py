@@ -38,7 +38,7 @@ from torch import nn
 from speechgan.batches import LABELS
 from speechgan.errors import ConfigError, DataError
 from speechgan.losses import AdversarialCriterion, gradient_penalty, r1_penalty
-from speechgan.objective import ImageSample, Objective, d_adv_terms, draw_latent, waveform_samples
+from speechgan.objective import ImageSample, Objective, check_num_classes, d_adv_terms, draw_latent, waveform_samples
 from speechgan.registry import ComponentRef
 
 __all__ = ["ConditionalGAN", "ACGAN", "ImageToLabel", "labelled", "binary_cross_entropy"]
@@ -58,15 +58,6 @@ def binary_cross_entropy(probs: torch.Tensor, targets: torch.Tensor) -> torch.Te
     p = probs.float()
     log_p, log_q = torch.log(p.clamp_min(1e-12)), torch.log((1.0 - p).clamp_min(1e-12))
     return -(targets * log_p + (1.0 - targets) * log_q).mean()
-
-
-def _check_classes(module: nn.Module, role: str, num_classes: int, objective: str) -> None:
-    got = getattr(module, "num_classes", None)
-    if got != num_classes:
-        raise ConfigError(
-            f"{role} {type(module).__name__} has num_classes={got} but objective {objective!r} has "
-            f"num_classes={num_classes}; give both the same (e.g. ${{objective.args.num_classes}})"
-        )
 
 
 class ConditionalGAN(Objective):
@@ -93,7 +84,7 @@ class ConditionalGAN(Objective):
     def sample_conditional(self, *, g: nn.ModuleDict, labels: torch.Tensor, device: torch.device) -> torch.Tensor:
         """Images (n, C, H, W) in [-1, 1] of the classes ``labels`` (n,) long."""
         gen = g["generator"]
-        _check_classes(gen, "generator", self.num_classes, self.name)
+        check_num_classes(gen, role="generator", num_classes=self.num_classes, objective=self.name)
         return gen(draw_latent(gen, labels.shape[0], device), labels.to(device))
 
     def sample(self, *, g: nn.ModuleDict, n: int, device: torch.device) -> torch.Tensor:
@@ -122,7 +113,7 @@ class ConditionalGAN(Objective):
     def judge(self, d: nn.ModuleDict, x: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """D's (logits, class logits or None) on images ``x`` of classes ``labels``."""
         disc = d["discriminator"]
-        _check_classes(disc, "discriminator", self.num_classes, self.name)
+        check_num_classes(disc, role="discriminator", num_classes=self.num_classes, objective=self.name)
         return disc(x, labels), None
 
     def class_terms(self, prefix: str, outputs: list[tuple[torch.Tensor | None, torch.Tensor]]) -> dict[str, torch.Tensor]:

@@ -36,7 +36,7 @@ from torch import nn
 from speechgan.batches import SAMPLES
 from speechgan.errors import ConfigError, DataError
 from speechgan.losses import AdversarialCriterion, gradient_penalty
-from speechgan.objective import AudioSample, ImageSample, Objective, d_adv_terms, draw_latent
+from speechgan.objective import AudioSample, ImageSample, Objective, check_num_classes, d_adv_terms, draw_latent
 from speechgan.registry import ComponentRef
 
 from .specgan import SpecGANSpectrogram
@@ -107,12 +107,7 @@ class SpecGAN(Objective):
 
     def _generator(self, g: nn.ModuleDict) -> nn.Module:
         gen = g["generator"]
-        got = getattr(gen, "num_classes", 0)
-        if got != self.num_classes:
-            raise ConfigError(
-                f"generator {type(gen).__name__} has num_classes={got} but objective 'specgan' has "
-                f"num_classes={self.num_classes}; give both the same (e.g. ${{objective.args.num_classes}})"
-            )
+        check_num_classes(gen, role="generator", num_classes=self.num_classes, objective="specgan", unconditional=0)
         return gen
 
     def _labels(self, n: int, device: torch.device) -> torch.Tensor | None:
