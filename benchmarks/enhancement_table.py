@@ -8,7 +8,8 @@ Usage::
 Each RUN_DIR's ``eval/speech_enhancement.csv`` (or a CSV file named directly) gives one table:
 the noisy input, the Wiener filter and the run's enhancement (SEGAN), with mean (std) of wideband
 PESQ, STOI, segmental SNR and the composite CSIG, CBAK and COVL over all utterances, then one
-block per noise type (with its utterance count and SNR range) where the corpus lists them. Under
+block per noise type (with its utterance count and SNR range) where the corpus lists them, and with
+``--snr-bands 0,5,10,15`` one block per band of input SNR. Under
 each table, the bar of the CPU-scale run (issue text): SEGAN improves PESQ, STOI and SSNR over
 the noisy input, and beats the Wiener filter on PESQ and SSNR. The layout is SEGAN's Table 1
 (Pascual, Bonafonte & Serra, Interspeech 2017), with STOI added.
@@ -63,14 +64,28 @@ def block_label(name: str, rows: list[Row]) -> str:
     return f"{name} ({len(ids)}{span})"
 
 
-def table(rows: list[Row], enhanced_label: str = "SEGAN") -> str:
-    """The Markdown table: a block of all utterances, then one per noise type; one line per system present."""
+def snr_blocks(rows: list[Row], edges: list[float]) -> list[tuple[str, list[Row]]]:
+    """One block per input-SNR band ``[edges[i], edges[i+1])`` (the last one closed) that holds utterances."""
+    blocks = []
+    for k, (low, high) in enumerate(zip(edges, edges[1:])):
+        last = k == len(edges) - 2
+        chosen = [r for r in rows if r.get("snr_db")
+                  and low <= float(r["snr_db"]) and (float(r["snr_db"]) <= high if last else float(r["snr_db"]) < high)]
+        if chosen:
+            blocks.append((f"SNR {low:g}-{high:g} dB", chosen))
+    return blocks
+
+
+def table(rows: list[Row], enhanced_label: str = "SEGAN", snr_edges: list[float] | None = None) -> str:
+    """The Markdown table: a block of all utterances, then one per noise type, then one per input-SNR band
+    (``snr_edges``, when given); one line per system present."""
     labels = dict(SYSTEMS) | {"enhanced": enhanced_label}
     present = [s for s, _ in SYSTEMS if any(r["system"] == s for r in rows)]
     lines = ["| noise | system | " + " | ".join(label for _, label, _ in MEASURES) + " |",
              "| --- | --- |" + " ---: |" * len(MEASURES)]
     noises = sorted({r["noise"] for r in rows if r.get("noise")})
     blocks = [("all", rows)] + [(n, [r for r in rows if r.get("noise") == n]) for n in noises]
+    blocks += snr_blocks(rows, snr_edges) if snr_edges else []
     for name, chosen in blocks:
         first_system = [r for r in chosen if r["system"] == present[0]]
         for k, system in enumerate(present):
@@ -101,15 +116,27 @@ def bar(rows: list[Row], enhanced_label: str = "SEGAN") -> str:
     return "; ".join(parts) if parts else "not checked (the CSV lacks the enhanced system or both baselines)"
 
 
-def report(sources: list[Path], *, csv_name: str = CSV_NAME, enhanced_label: str = "SEGAN") -> str:
+def report(sources: list[Path], *, csv_name: str = CSV_NAME, enhanced_label: str = "SEGAN",
+           snr_edges: list[float] | None = None) -> str:
     """One section per run (or CSV): its table and the bar."""
     sections = []
     for source in sources:
         path, rows = read_rows(source, csv_name)
         if not rows:
             raise SystemExit(f"{path}: the CSV has no rows")
-        sections.append(f"### {source}\n\n{table(rows, enhanced_label)}\n\nBar: {bar(rows, enhanced_label)}")
+        sections.append(f"### {source}\n\n{table(rows, enhanced_label, snr_edges)}\n\nBar: {bar(rows, enhanced_label)}")
     return "\n\n".join(sections)
+
+
+def edges_of(text: str) -> list[float]:
+    """``--snr-bands 0,5,10,15`` -> [0.0, 5.0, 10.0, 15.0]: at least two increasing numbers."""
+    try:
+        edges = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of numbers such as 0,5,10,15") from None
+    if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
+        raise argparse.ArgumentTypeError(f"{text!r}: give at least two increasing band edges, such as 0,5,10,15")
+    return edges
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -118,8 +145,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="also write the Markdown to this file")
     parser.add_argument("--csv", default=CSV_NAME, help=f"the metric's csv name under RUN_DIR/eval/ ({CSV_NAME})")
     parser.add_argument("--label", default="SEGAN", help="the name of the enhanced system's rows (SEGAN)")
+    parser.add_argument("--snr-bands", type=edges_of, metavar="E0,E1,...",
+                        help="also one block per input-SNR band between these edges in dB (e.g. 0,5,10,15)")
     args = parser.parse_args(argv)
-    text = report(args.runs, csv_name=args.csv, enhanced_label=args.label)
+    text = report(args.runs, csv_name=args.csv, enhanced_label=args.label, snr_edges=args.snr_bands)
     print(text)
     if args.out is not None:
         args.out.write_text(text + "\n", encoding="utf-8")  # as printed

@@ -250,6 +250,28 @@ def test_the_table_script_prints_every_system_per_noise_type_and_the_bar(oracle_
     assert "beats the Wiener filter on PESQ and SSNR: met" in text
 
 
+def test_the_table_script_splits_by_input_snr_band(tmp_path, capsys) -> None:
+    spec = importlib.util.spec_from_file_location("enhancement_table", TABLE_SCRIPT)
+    table = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(table)  # type: ignore[union-attr]
+    lines = ["id,system,noise,snr_db,pesq,stoi,ssnr_db"]
+    for k, snr in enumerate([2.0, 5.0, 15.0, 20.0]):  # bands [0, 5), [5, 15]; 20 dB lies in none
+        lines += [f"u{k},noisy,pink,{snr},{1 + k},0.5,{snr}", f"u{k},enhanced,pink,{snr},{2 + k},0.6,{snr + 1}"]
+    (tmp_path / "scores.csv").write_text("\n".join(lines) + "\n")
+    table.main([str(tmp_path / "scores.csv"), "--snr-bands", "0,5,15"])
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in capsys.readouterr().out.splitlines()
+            if line.startswith("| ")][2:]
+    assert [(r[0], r[1], r[2], r[4]) for r in rows] == [
+        ("all (4, 2 to 20 dB)", "noisy", "2.50 (1.12)", "10.50 (7.30)"), ("", "SEGAN", "3.50 (1.12)", "11.50 (7.30)"),
+        ("pink (4, 2 to 20 dB)", "noisy", "2.50 (1.12)", "10.50 (7.30)"), ("", "SEGAN", "3.50 (1.12)", "11.50 (7.30)"),
+        ("SNR 0-5 dB (1, 2 dB)", "noisy", "1.00 (0.00)", "2.00 (0.00)"), ("", "SEGAN", "2.00 (0.00)", "3.00 (0.00)"),
+        ("SNR 5-15 dB (2, 5 to 15 dB)", "noisy", "2.50 (0.50)", "10.00 (5.00)"),
+        ("", "SEGAN", "3.50 (0.50)", "11.00 (5.00)")]
+    with pytest.raises(SystemExit):
+        table.main([str(tmp_path / "scores.csv"), "--snr-bands", "5,1"])
+    assert "give at least two increasing band edges, such as 0,5,10,15" in capsys.readouterr().err
+
+
 # -- errors ------------------------------------------------------------------------------------
 
 
