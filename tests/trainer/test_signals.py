@@ -83,7 +83,15 @@ def test_a_second_sigint_aborts_at_once(make_trainer):
     assert signal.getsignal(signal.SIGINT) == before
 
 
-def test_a_signal_after_the_last_step_boundary_reaches_the_previous_handler():
+@pytest.fixture
+def python_sigint():
+    """Python's own SIGINT handler, whatever this process inherited (a shell's background job ignores SIGINT)."""
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, inherited)
+
+
+def test_a_signal_after_the_last_step_boundary_reaches_the_previous_handler(python_sigint):
     with pytest.raises(KeyboardInterrupt):
         with StopSignals(announce=False) as stop:
             os.kill(os.getpid(), signal.SIGINT)
