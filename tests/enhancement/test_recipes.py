@@ -131,8 +131,10 @@ def test_cpu_recipe_trains_on_six_voices_and_validates_on_two_held_out_ones(regi
     assert (valid["split"], valid["segment_length"]) == ("valid", None)  # whole utterances
     # the evaluation command of the recipe's header reads the run its train command writes
     _, out = train_command(RECIPES / "cpu" / "segan.yaml")
-    assert f"#   speechgan evaluate {out} data.valid.args.root=data/noisy_babble" in (
-        RECIPES / "cpu" / "segan.yaml").read_text().splitlines()
+    header = (RECIPES / "cpu" / "segan.yaml").read_text().splitlines()
+    assert f"#   speechgan evaluate {out} data.valid.args.root=data/noisy_babble \\" in header
+    # ... into its own CSV, next to the one of the trained noise types
+    assert "#     'evaluation.metrics=[{name: speech_enhancement, args: {csv: speech_enhancement_babble.csv}}]'" in header
 
 
 # -- smoke: two steps of the CPU recipe, then enhance ------------------------------------------------
