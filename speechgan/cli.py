@@ -69,11 +69,13 @@ def build_cli(pm: SpeechganPluginManager) -> click.Group:
         """
         from .run import train as run_train
 
+        def report(stop: TrainingInterrupted) -> None:  # on the rank that saved, before any rank exits
+            click.echo(_interrupted_report(stop, config, overrides, out), err=True)
+
         try:
-            metrics = run_train(config, out, _pm(ctx).registry, overrides=overrides, resume=resume)
+            metrics = run_train(config, out, _pm(ctx).registry, overrides=overrides, resume=resume,
+                                on_interrupted=report)
         except TrainingInterrupted as stop:
-            if stop.checkpoint is not None:  # rank 0 reports
-                click.echo(_interrupted_report(stop, config, overrides, out), err=True)
             ctx.exit(stop.exit_code)
         click.echo(f"run saved to {out}")
         if metrics:

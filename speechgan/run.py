@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from .config import config_to_yaml, load_config
 from .distributed import init_distributed, shutdown_distributed
 from .errors import TrainingError
 from .registry import Registry
+from .signals import TrainingInterrupted
 from .trainer import Trainer
 
 __all__ = ["seed_everything", "train"]
@@ -45,13 +46,18 @@ def _write_atomic(path: Path, text: str) -> None:
 def train(
     config_path: str | Path, out: str | Path, registry: Registry, *,
     overrides: Sequence[str] = (), resume: bool = False,
+    on_interrupted: Callable[[TrainingInterrupted], None] | None = None,
 ) -> dict[str, float]:
     """Train ``config_path`` into ``out``; returns the final metrics.
 
     A resumed run follows ``config_path`` (with ``overrides``) from the checkpoint's step
     on, its learning-rate schedules included. Raises
     :class:`~speechgan.signals.TrainingInterrupted` after saving when SIGINT or SIGTERM
-    stopped the run.
+    stopped the run; ``on_interrupted`` (the CLI's report) is called first on the rank that
+    wrote the checkpoint, and under ``torchrun`` every rank then leaves the process group
+    together: ``torchrun`` stops the others as soon as one exits, and a rank that exits with
+    the group alive can abort ("terminate called without an active exception") before rank 0
+    has reported.
     """
     config = load_config(config_path, overrides, registry)
     run_dir = Path(out)
@@ -81,6 +87,12 @@ def train(
         remove_partial_writes(run_dir / "checkpoints")
     if not resume:  # every rank: the result is part of the objective's state, the same on each
         components.objective.prepare(dataset=components.datasets["train"], run_dir=run_dir)
-    metrics = trainer.fit()
+    try:
+        metrics = trainer.fit()
+    except TrainingInterrupted as stop:
+        if on_interrupted is not None and stop.checkpoint is not None:
+            on_interrupted(stop)
+        shutdown_distributed(dist)
+        raise
     shutdown_distributed(dist)
     return metrics

@@ -75,7 +75,7 @@ def corpus() -> None:
     "--noise",
     default=None,
     metavar="TYPE[,TYPE...]",
-    help="Also write a noisy copy: white, pink or babble; several, comma-separated, are drawn per utterance "
+    help="Also write a noisy copy: white, pink, babble or speech_shaped; several, comma-separated, are drawn per utterance "
     "(into wav_noisy_mix/, listed in its noise.csv).",
 )
 @click.option(

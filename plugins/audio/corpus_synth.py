@@ -10,8 +10,10 @@ speech databases", SSW5 2004), so code written for one reads the other::
     out_dir/corpus.json, out_dir/README.md                     (voices, rates, engine version)
 
 Clean speech is scaled by a fixed ``gain_db`` (headroom for the noise) and written as 16-bit
-PCM. A noisy copy adds white (Gaussian), pink (1/f power, -3 dB/octave) or babble noise
-(a sum of other speakers' utterances, each at the same RMS) scaled so that
+PCM. A noisy copy adds white (Gaussian), pink (1/f power, -3 dB/octave), babble (a sum of
+other speakers' utterances, each at the same RMS) or speech-shaped noise (Gaussian noise with
+the long-term spectrum of the utterance's own clean speech, the stationary masker of
+intelligibility tests such as the HINT, Nilsson et al. 1994) scaled so that
 ``10 log10(sum(clean^2) / sum(noise^2))`` over the whole utterance is the requested SNR;
 the clean speech is mixed as written (16-bit), so the written pair meets it to within the
 rounding of the noise (< 0.01 dB). A mixture (several noise types, or an SNR range, as in
@@ -38,6 +40,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import soundfile as sf
 import soxr
+from scipy.signal import welch
 from tqdm.auto import tqdm
 
 from speechgan.errors import ConfigError, DataError
@@ -60,12 +63,13 @@ __all__ = [
     "noisy_dir_name",
     "parse_prompts",
     "pink_noise",
+    "speech_shaped_noise",
     "prepare_out_dir",
     "synthesize_corpus",
 ]
 
-NoiseType = Literal["white", "pink", "babble"]
-_NOISE_TYPES: tuple[NoiseType, ...] = ("white", "pink", "babble")
+NoiseType = Literal["white", "pink", "babble", "speech_shaped"]
+_NOISE_TYPES: tuple[NoiseType, ...] = ("white", "pink", "babble", "speech_shaped")
 #: The folder of a noisy copy that draws its noise type or SNR per utterance, and its list.
 MIXTURE_DIR = "wav_noisy_mix"
 NOISE_MANIFEST = "noise.csv"
@@ -172,6 +176,28 @@ def pink_noise(n_samples: int, rng: np.random.Generator) -> np.ndarray:
     return noise / np.sqrt(np.mean(noise**2))
 
 
+def speech_shaped_noise(speech: np.ndarray, rng: np.random.Generator, frame: int = 512) -> np.ndarray:
+    """Gaussian noise with ``speech``'s long-term power spectrum, unit RMS, shape ``(T,)`` as ``speech``.
+
+    The spectrum is Welch's average over ``frame``-sample Hann frames (half overlap), which
+    smooths it to ``rate / frame`` Hz (31 Hz at 16 kHz): the envelope of the voice, not its
+    harmonics. White noise over the next power of two is shaped by its square root
+    (amplitude), interpolated to the FFT's bins, DC removed, and cut to length.
+    """
+    speech = np.asarray(speech, dtype=np.float64)
+    if speech.ndim != 1 or speech.shape[0] < frame or not np.any(speech):
+        raise DataError(f"speech-shaped noise needs at least {frame} samples of non-silent speech")
+    _, power = welch(speech, nperseg=frame)  # (frame//2+1,), on normalised frequencies 0 .. 0.5
+    n_samples = speech.shape[0]
+    n_fft = 1 << max(n_samples - 1, 1).bit_length()
+    spectrum = np.fft.rfft(rng.standard_normal(n_fft))  # (n_fft//2+1,)
+    envelope = np.interp(np.linspace(0.0, 0.5, spectrum.shape[0]), np.linspace(0.0, 0.5, power.shape[0]), power)
+    spectrum *= np.sqrt(envelope)
+    spectrum[0] = 0.0
+    noise = np.fft.irfft(spectrum, n=n_fft)[:n_samples]
+    return noise / np.sqrt(np.mean(noise**2))
+
+
 def babble_noise(talkers: Sequence[np.ndarray]) -> np.ndarray:
     """The sum of equal-length talker signals, each first scaled to unit RMS (level-matched)."""
     return np.sum([t / np.sqrt(np.mean(t.astype(np.float64) ** 2)) for t in talkers], axis=0)
@@ -219,10 +245,10 @@ def noise_plan(
         return None
     types = (noise,) if isinstance(noise, str) else tuple(noise)
     if not types:
-        raise ConfigError("noise must name at least one of white, pink, babble")
+        raise ConfigError(f"noise must name at least one of {', '.join(_NOISE_TYPES)}")
     for kind in types:
         if kind not in _NOISE_TYPES:
-            raise ConfigError(f"noise must be white, pink or babble, got {kind!r}")
+            raise ConfigError(f"noise must be white, pink, babble or speech_shaped, got {kind!r}")
     if repeated := sorted({t for t in types if types.count(t) > 1}):
         raise ConfigError(f"noise {', '.join(repeated)} listed twice; name each type once")
     low, high = (snr_db, snr_db) if isinstance(snr_db, (int, float)) else snr_db
@@ -305,14 +331,17 @@ def prepare_out_dir(out_dir: Path, written: Sequence[str], *, overwrite: bool, r
 
 
 def _noise_for(
-    noise: str, n_samples: int, rng: np.random.Generator, out_dir: Path,
+    noise: str, clean: np.ndarray, rng: np.random.Generator, out_dir: Path,
     others: list[Speaker], prompts: list[Prompt], index: int, babble_talkers: int,
 ) -> np.ndarray:  # fmt: skip
-    """One utterance's noise, shape ``(n_samples,)``; babble reads other speakers' clean files."""
+    """One utterance's noise, shape ``(T,)`` as ``clean``; babble reads other speakers' clean files."""
+    n_samples = clean.shape[0]
     if noise == "white":
         return rng.standard_normal(n_samples)
     if noise == "pink":
         return pink_noise(n_samples, rng)
+    if noise == "speech_shaped":
+        return speech_shaped_noise(clean, rng)
     talkers = []
     for _ in range(babble_talkers):
         other = others[rng.integers(len(others))]
@@ -414,7 +443,7 @@ def _write_noisy_copy(
             key = zlib.crc32(f"{speaker.id}/{prompt.id}".encode())
             noise, snr_db = draw_condition(plan, seed, key)
             rng = np.random.default_rng([seed, key])
-            noise_signal = _noise_for(noise, clean.shape[0], rng, out_dir, others, prompts, index, babble_talkers)
+            noise_signal = _noise_for(noise, clean, rng, out_dir, others, prompts, index, babble_talkers)
             noisy = mix_at_snr(clean / 32768.0, noise_signal, snr_db)
             pcm = _to_pcm16(noisy, f"{speaker.id}/{prompt.id} with {noise} noise at {snr_db:g} dB")
             sf.write(noisy_dir / f"{prompt.id}.wav", pcm, rate, subtype="PCM_16")

@@ -21,6 +21,15 @@ TensorFlow, and its PyTorch port santi-pdp/segan_pytorch):
   (:class:`~speechgan.nn.VirtualBatchNorm1d`) and LeakyReLU(0.3); then a 1 x 1 convolution
   to one channel (B, 1, 8) and a dense layer to one logit (B, 1).
 
+**Residual output (``residual=True``; not in the paper).** The generator adds its output to
+the noisy input instead of passing it through the tanh: enhanced = noisy + G(noisy, z), the
+last transposed convolution starting at zero, so an untrained generator returns its input
+and training learns the correction, the noise to remove. In the paper's form the waveform
+must be rebuilt through the strided layers; at the CPU scale (first layers of 4 and 8
+channels, a few thousand steps) that rebuilding costs more intelligibility than the noise
+removal gains (the README's 4,000-step run: STOI 0.869 against the noisy input's 0.910, lowest
+at high input SNR). The default keeps the paper's tanh output.
+
 Parameter counts at the paper's size (``segan_generator()``, ``segan_discriminator()``):
 generator 73,096,048 (31 x 2,357,808 kernel weights + 4,000 PReLU slopes), discriminator
 24,370,569 (31 x 785,952 kernel weights, 5,024 VBN scales and shifts, 1,024 + 9 in the
@@ -108,7 +117,8 @@ class SEGANGenerator(nn.Module):
 
     ``T`` must be a multiple of ``frame_multiple`` = 2^L, L = ``len(channels)``;
     ``latent_shape`` is z's (channels, frames) for ``segment_length`` samples, (1024, 8) at the
-    paper's size. ``init_std=None`` keeps PyTorch's default initialisation.
+    paper's size. ``init_std=None`` keeps PyTorch's default initialisation; ``residual=True``
+    returns ``noisy + correction`` (module docstring).
     """
 
     def __init__(
@@ -120,9 +130,11 @@ class SEGANGenerator(nn.Module):
         segment_length: int = 16384,
         bias: bool = False,
         init_std: float | None = 0.02,
+        residual: bool = False,
     ) -> None:
         super().__init__()
         channels = _channels(channels, "SEGANGenerator")
+        self.residual = residual
         if latent_channels < 1:
             raise ConfigError(f"SEGANGenerator: latent_channels must be >= 1, got {latent_channels}")
         self.frame_multiple = 2 ** len(channels)
@@ -145,6 +157,10 @@ class SEGANGenerator(nn.Module):
             for conv in (*self.encoder, *self.decoder):
                 if conv.bias is not None:
                     nn.init.zeros_(conv.bias)
+        if residual:  # the correction starts at zero: an untrained generator returns its input
+            nn.init.zeros_(self.decoder[-1].weight)
+            if self.decoder[-1].bias is not None:
+                nn.init.zeros_(self.decoder[-1].bias)
 
     def forward(self, noisy: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         _check_input(noisy, 1, self.frame_multiple, "SEGANGenerator")
@@ -166,7 +182,7 @@ class SEGANGenerator(nn.Module):
             h = deconv(h)  # twice as long
             if i < len(self.decoder_activations):
                 h = torch.cat([self.decoder_activations[i](h), skips.pop()], dim=1)  # + the encoder's skip
-        return torch.tanh(h)  # (B, 1, T)
+        return noisy + h if self.residual else torch.tanh(h)  # (B, 1, T)
 
 
 class SEGANDiscriminator(nn.Module):

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
-from scipy.signal import correlate, welch
+from scipy.signal import butter, correlate, lfilter, welch
 
-from speechgan.errors import ConfigError
+from speechgan.errors import ConfigError, DataError
 from speechgan_plugins.audio import corpus as corpus_plugin
 from speechgan_plugins.audio import espeak
 from speechgan_plugins.audio.corpus_synth import (
@@ -28,6 +28,7 @@ from speechgan_plugins.audio.corpus_synth import (
     load_prompts,
     mix_at_snr,
     pink_noise,
+    speech_shaped_noise,
     synthesize_corpus,
 )
 
@@ -162,7 +163,7 @@ def test_resampling(tmp_path: Path) -> None:
 # -- noise ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("noise", "snr_db"), [("white", 5.0), ("pink", -2.5), ("babble", 10.0)])
+@pytest.mark.parametrize(("noise", "snr_db"), [("white", 5.0), ("pink", -2.5), ("babble", 10.0), ("speech_shaped", 3.0)])
 def test_noisy_copy_has_the_requested_snr(tmp_path: Path, noise: str, snr_db: float) -> None:
     synthesize_corpus(tmp_path, TWO, sentences=2, noise=noise, snr_db=snr_db, progress=False)
     for speaker in ("f3", "m1"):
@@ -186,6 +187,27 @@ def test_pink_noise_falls_3_db_per_octave() -> None:
     slope, _ = np.polyfit(np.log2(freqs[band]), 10 * np.log10(power[band]), 1)
     assert slope == pytest.approx(-10 * np.log10(2), abs=0.15)  # -3.01 dB/octave
     assert np.sqrt(np.mean(noise**2)) == pytest.approx(1.0)
+
+
+def test_speech_shaped_noise_has_the_speech_spectrum() -> None:
+    rate, rng = 16000, np.random.default_rng(0)
+    # a "voice" with a formant-like resonance near 1 kHz and a -12 dB/octave tilt above it
+    excitation = rng.standard_normal(2**16)
+    b, a = butter(2, [700, 1300], btype="bandpass", fs=rate)
+    speech = lfilter(b, a, excitation) + 0.05 * lfilter(*butter(2, 3000, fs=rate), excitation)
+    noise = speech_shaped_noise(speech, np.random.default_rng(1))
+    assert noise.shape == speech.shape and np.sqrt(np.mean(noise**2)) == pytest.approx(1.0)
+    _, p_speech = welch(speech, fs=rate, nperseg=512)
+    _, p_noise = welch(noise, fs=rate, nperseg=512)
+    ratio_db = 10 * np.log10(p_noise[1:] / p_speech[1:])  # the same shape: a constant ratio, within Welch's scatter
+    assert np.std(ratio_db) < 1.0 and np.ptp(10 * np.log10(p_speech[1:])) > 30
+    # unlike the speech it is stationary: Gaussian, no envelope
+    assert abs(np.mean(noise**4) / np.mean(noise**2) ** 2 - 3.0) < 0.1
+
+
+def test_speech_shaped_noise_needs_speech() -> None:
+    with pytest.raises(DataError, match="speech-shaped noise needs at least 512 samples of non-silent speech"):
+        speech_shaped_noise(np.zeros(4096), np.random.default_rng(0))
 
 
 def test_babble_is_another_speakers_speech(tmp_path: Path) -> None:
@@ -223,7 +245,7 @@ def test_existing_output_is_kept_unless_overwrite(tmp_path: Path) -> None:
         ({"speakers": ("en+f3",), "noise": "babble", "snr_db": 0.0}, "babble noise is made of other speakers"),
         ({"noise": "white"}, "noise and snr_db (--noise, --snr) go together: give both or neither"),
         ({"sentences": 2000}, "sentences must be in [1, 1132], got 2000"),
-        ({"noise": ["white", "brown"], "snr_db": 5.0}, "noise must be white, pink or babble, got 'brown'"),
+        ({"noise": ["white", "brown"], "snr_db": 5.0}, "noise must be white, pink, babble or speech_shaped, got 'brown'"),
         ({"noise": ["pink", "pink"], "snr_db": 5.0}, "noise pink listed twice; name each type once"),
         ({"noise": "white", "snr_db": (15.0, 0.0)}, "snr_db must be a number of dB or a range low <= high"),
         ({"speakers": ("en+f3",), "noise": ["white", "babble"], "snr_db": (0.0, 5.0)},

@@ -5,8 +5,9 @@ Pascual, Bonafonte & Serrà, "SEGAN: Speech Enhancement Generative Adversarial N
 sections 3-4): least-squares GAN (Mao et al. 2017) plus L1 with weight 100, pre-emphasis 0.95, RMSprop
 with learning rate 0.0002 for G and D, batch 400, windows of 16,384 samples (about 1 s) at 16 kHz, the
 11 + 11-layer generator with z of 8 x 1024 at the bottleneck (73,096,048 parameters, ``segan_paper``) and
-its discriminator (24,370,569). The CPU variant narrows every layer to a quarter and trains on six voices
-of the noisy demo corpus, validating on two others. Its smoke test trains two steps through the command
+its discriminator (24,370,569). The CPU variant narrows every layer to a quarter, gives the generator a
+residual output (its one change of form) and trains on six voices of the noisy demo corpus, validating on
+two others. Its smoke test trains two steps through the command
 on its first line, on a tiny noisy/clean corpus of the recipe's eight voices in tmp_path, shrunk by
 overrides of the data roots, the validation count, the batch, the run length and the metrics only; the
 run then enhances a held-out voice's file with ``speechgan enhance``.
@@ -109,13 +110,14 @@ def test_cpu_variant_differs_from_the_paper_only_in_width_data_batch_and_run_len
     assert outside(differing_keys(paper, cpu), CPU_MAY_CHANGE) == set()
     assert cpu.data.batch_size == 32
     quarter = [c // 4 for c in PAPER_CHANNELS]
-    assert cpu.generators["generator"].args == {"channels": quarter, "latent_channels": 1024 // 4}
+    # the one change of form, said in the recipe's header: the generator's residual output
+    assert cpu.generators["generator"].args == {"channels": quarter, "latent_channels": 1024 // 4, "residual": True}
     assert cpu.discriminators["discriminator"].args == {"channels": quarter}
-    paper_width = {"channels": list(PAPER_CHANNELS), "latent_channels": 1024}
+    paper_width = {"channels": list(PAPER_CHANNELS), "latent_channels": 1024, "residual": False}
     for kind, section in (("generator", "generators"), ("discriminator", "discriminators")):
         spec, paper_spec = getattr(cpu, section)[kind], getattr(paper, section)[kind]
         assert f"{spec.name}_paper" == paper_spec.name
-        # at the paper's width the CPU model is the paper's model, layer for layer
+        # at the paper's width and with the tanh output the CPU model is the paper's model, layer for layer
         wide = build(registry, kind, spec.model_copy(update={"args": {k: paper_width[k] for k in spec.args}}))
         assert architecture(wide) == architecture(build(registry, kind, paper_spec))
 
@@ -125,16 +127,21 @@ def test_cpu_recipe_trains_on_six_voices_and_validates_on_two_held_out_ones(regi
     train, valid = config.data.train.args, config.data.valid.args
     assert (len(set(train["speakers"])), len(set(valid["speakers"]))) == (6, 2)
     assert set(train["speakers"]).isdisjoint(valid["speakers"])
-    for key in ("layout", "root", "noisy_dir"):  # the same corpus, voices apart
-        assert train[key] == valid[key]
+    for key in ("layout", "noisy_dir"):  # the same kind of corpus; the held-out voices' copy is made apart,
+        assert train[key] == valid[key]  # so that the training babble never holds them
+    assert (train["root"], valid["root"]) == ("data/noisy", "data/noisy_eval")
     assert (train["split"], train["valid_size"], train["test_size"]) == ("train", 0, 0)  # every utterance
     assert (valid["split"], valid["segment_length"]) == ("valid", None)  # whole utterances
     # the evaluation command of the recipe's header reads the run its train command writes
     _, out = train_command(RECIPES / "cpu" / "segan.yaml")
     header = (RECIPES / "cpu" / "segan.yaml").read_text().splitlines()
-    assert f"#   speechgan evaluate {out} data.valid.args.root=data/noisy_babble \\" in header
+    assert f"#   speechgan evaluate {out} data.valid.args.root=data/noisy_ssn \\" in header
     # ... into its own CSV, next to the one of the trained noise types
-    assert "#     'evaluation.metrics=[{name: speech_enhancement, args: {csv: speech_enhancement_babble.csv}}]'" in header
+    assert "#     'evaluation.metrics=[{name: speech_enhancement, args: {csv: speech_enhancement_ssn.csv}}]'" in header
+    # the corpora it reads: the training voices alone, then the held-out ones with the trained and held-out noise
+    assert "#   $S --out data/noisy --speakers $T --noise white,pink,babble" in header
+    assert "#   $S --out data/noisy_eval --speakers $T,en-us+f5,en-us+m7 --noise white,pink,babble" in header
+    assert "#   $S --out data/noisy_ssn --speakers en-us+f5,en-us+m7 --noise speech_shaped" in header
 
 
 # -- smoke: two steps of the CPU recipe, then enhance ------------------------------------------------

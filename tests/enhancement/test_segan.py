@@ -121,6 +121,23 @@ def test_the_decoder_reads_the_first_encoder_layer_through_its_skip() -> None:
     assert out.std() > 1e-3  # the input does get through
 
 
+def test_residual_generator_starts_as_the_identity_and_learns_a_correction() -> None:
+    torch.manual_seed(0)
+    g = small_generator(residual=True)
+    x = 1.5 * torch.randn(2, 1, SEGMENT)  # beyond the tanh's range: the residual output is not squashed
+    torch.testing.assert_close(g(x), x, rtol=0, atol=0)  # the last layer starts at zero
+    assert sum(p.numel() for p in g.parameters()) == sum(p.numel() for p in small_generator().parameters())
+    target = 0.5 * x  # learn to halve the input: the L1 distance falls after a few steps
+    opt = torch.optim.SGD(g.parameters(), lr=1e-3)
+    before = F.l1_loss(g(x), target).item()
+    for _ in range(5):
+        opt.zero_grad()
+        F.l1_loss(g(x), target).backward()
+        opt.step()
+    assert F.l1_loss(g(x), target).item() < before
+    assert g.decoder[-1].weight.abs().sum() > 0
+
+
 # -- virtual batch normalisation ---------------------------------------------------------------
 
 

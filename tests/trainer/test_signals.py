@@ -177,8 +177,11 @@ def test_the_train_command_reports_where_it_saved_and_how_to_resume(
     run = tmp_path / "run"
     last = run / "checkpoints" / "last.pt" if checkpoint else None
 
-    def interrupted(*args, **kwargs):
-        raise TrainingInterrupted(signal.SIGTERM, step=step, max_steps=10, checkpoint=last, world_size=world_size)
+    def interrupted(*args, on_interrupted=None, **kwargs):  # run.train's contract: report, then raise
+        stop = TrainingInterrupted(signal.SIGTERM, step=step, max_steps=10, checkpoint=last, world_size=world_size)
+        if on_interrupted is not None and stop.checkpoint is not None:  # only the rank that saved reports
+            on_interrupted(stop)
+        raise stop
 
     monkeypatch.setattr("speechgan.run.train", interrupted)
     assert main(["train", "my recipe.yaml", "trainer.max_steps=10", "--out", str(run)]) == 143
