@@ -6,11 +6,11 @@ sections 3-4): least-squares GAN (Mao et al. 2017) plus L1 with weight 100, pre-
 with learning rate 0.0002 for G and D, batch 400, windows of 16,384 samples (about 1 s) at 16 kHz, the
 11 + 11-layer generator with z of 8 x 1024 at the bottleneck (73,096,048 parameters, ``segan_paper``) and
 its discriminator (24,370,569). The CPU variant narrows every layer to a quarter, gives the generator a
-residual output (its one change of form) and trains on six voices of the noisy demo corpus, validating on
-two others. Its smoke test trains two steps through the command
-on its first line, on a tiny noisy/clean corpus of the recipe's eight voices in tmp_path, shrunk by
-overrides of the data roots, the validation count, the batch, the run length and the metrics only; the
-run then enhances a held-out voice's file with ``speechgan enhance``.
+residual output (its one change of form), warms the generator up on the L1 term alone for 5,000 steps and
+trains on six voices of the noisy demo corpus, validating on two others. Its smoke test trains two steps
+through the command on its first line, on a tiny noisy/clean corpus of the recipe's eight voices in
+tmp_path, shrunk by overrides of the data roots, the validation count, the batch, the run length, the
+warm-up and the metrics only; the run then enhances a held-out voice's file with ``speechgan enhance``.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ CPU_MAY_CHANGE = {
     "discriminators.discriminator.name", "discriminators.discriminator.args.*",
     "data.batch_size", "data.num_workers", *(f"data.*.args.{key}" for key in (
         "layout", "root", "noisy_dir", "speakers", "split", "valid_speakers", "valid_size", "test_size", "stratify")),
+    "loss_weights.d/adv*", "loss_weights.g/adv*",  # the warm-up, checked below
     "trainer.max_steps", "trainer.log_every", "trainer.checkpoint_every", "trainer.keep_checkpoints",
     "trainer.sample_every", "evaluation.every", "evaluation.metrics.*.args.n",
 }
@@ -104,12 +105,15 @@ def test_paper_recipe_keeps_the_published_settings(registry):
     assert g(torch.zeros(2, 1, WINDOW, device="meta")).shape == (2, 1, WINDOW)
 
 
-def test_cpu_variant_differs_from_the_paper_only_in_width_data_batch_and_run_length(registry):
+def test_cpu_variant_differs_from_the_paper_only_in_width_data_batch_run_length_warm_up_and_residual(registry):
     paper = load_config(RECIPES / "segan.yaml", registry=registry)
     cpu = load_config(RECIPES / "cpu" / "segan.yaml", registry=registry)
     assert outside(differing_keys(paper, cpu), CPU_MAY_CHANGE) == set()
     assert cpu.data.batch_size == 32
     quarter = [c // 4 for c in PAPER_CHANNELS]
+    # the generator's warm-up on the L1 term alone: the adversarial terms at the paper's weight from step 5,000
+    assert weights_at(cpu, 4999) == {"d/adv": 0.0, "g/adv": 0.0, "g/l1": 100.0}
+    assert weights_at(cpu, 5000) == weights_at(paper, 0) == {"d/adv": 1.0, "g/adv": 1.0, "g/l1": 100.0}
     # the one change of form, said in the recipe's header: the generator's residual output
     assert cpu.generators["generator"].args == {"channels": quarter, "latent_channels": 1024 // 4, "residual": True}
     assert cpu.discriminators["discriminator"].args == {"channels": quarter}
@@ -174,13 +178,14 @@ def test_cpu_recipe_trains_two_steps_on_its_voices_and_enhances_a_held_out_one(r
     run = tmp_path / "run"
     shrunk = [f"data.train.args.root={corpus}", f"data.valid.args.root={corpus}", "data.valid.args.valid_size=1",
               "data.batch_size=4", "trainer.max_steps=2", "trainer.log_every=1", "trainer.checkpoint_every=null",
-              "trainer.sample_every=null", "evaluation.metrics=[]"]
+              "trainer.sample_every=null", "evaluation.metrics=[]",
+              *(f"loss_weights.{t}={{value: 1.0, start: 1}}" for t in ("d/adv", "g/adv"))]  # a warm-up of 1 step
     assert main(["train", str(recipe), "--out", str(run), *shrunk]) == 0
     assert (run / "checkpoints" / "last.pt").is_file()
     rows = [json.loads(line) for line in (run / "scalars.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2]
-    assert {k for k in rows[-1] if k.startswith(("d/", "g/")) and not k.endswith("/total")} == {"d/adv", "g/adv",
-                                                                                              "g/l1"}
+    terms = [{k for k in row if k.startswith(("d/", "g/")) and not k.endswith("/total")} for row in rows]
+    assert terms == [{"g/l1"}, {"d/adv", "g/adv", "g/l1"}]  # the warm-up step, then the adversarial one
     saved = load_config(run / "config.yaml", registry=registry)
     assert saved.generators["generator"].args["latent_channels"] == 256  # the recipe's quarter width
     # the run's own datasets: every utterance of the six training voices, one of each held-out voice
