@@ -63,8 +63,8 @@ __all__ = [
     "noisy_dir_name",
     "parse_prompts",
     "pink_noise",
-    "speech_shaped_noise",
     "prepare_out_dir",
+    "speech_shaped_noise",
     "synthesize_corpus",
 ]
 
