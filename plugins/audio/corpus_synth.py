@@ -32,7 +32,7 @@ import json
 import re
 import shutil
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -161,19 +161,34 @@ class Speaker:
 # -- noise ------------------------------------------------------------------------------------
 
 
+def _shaped_noise(
+    n_samples: int, rng: np.random.Generator, shape: Callable[[np.ndarray], None]
+) -> np.ndarray:
+    """White Gaussian noise coloured in the frequency domain, unit RMS, shape ``(T,)``.
+
+    Drawn over the next power of two (a fast FFT size); ``shape`` scales the rFFT's bins
+    (n_fft // 2 + 1, complex) in place, the DC bin is removed, and the result cut to length.
+    """
+    n_fft = 1 << max(n_samples - 1, 1).bit_length()
+    spectrum = np.fft.rfft(rng.standard_normal(n_fft))  # (n_fft//2+1,)
+    shape(spectrum)
+    spectrum[0] = 0.0
+    noise = np.fft.irfft(spectrum, n=n_fft)[:n_samples]
+    return noise / np.sqrt(np.mean(noise**2))
+
+
 def pink_noise(n_samples: int, rng: np.random.Generator) -> np.ndarray:
     """Gaussian noise with a 1/f power spectrum (-3.01 dB/octave), unit RMS, shape ``(T,)``.
 
     White noise is shaped in the frequency domain by ``1/sqrt(f)`` (amplitude), DC removed,
     over the next power of two (a fast FFT size) and cut to length.
     """
-    n_fft = 1 << max(n_samples - 1, 1).bit_length()
-    spectrum = np.fft.rfft(rng.standard_normal(n_fft))  # (n_fft//2+1,)
-    bins = np.arange(spectrum.shape[0], dtype=np.float64)
-    spectrum[0] = 0.0
-    spectrum[1:] /= np.sqrt(bins[1:])
-    noise = np.fft.irfft(spectrum, n=n_fft)[:n_samples]
-    return noise / np.sqrt(np.mean(noise**2))
+
+    def one_over_sqrt_f(spectrum: np.ndarray) -> None:
+        bins = np.arange(spectrum.shape[0], dtype=np.float64)
+        spectrum[1:] /= np.sqrt(bins[1:])
+
+    return _shaped_noise(n_samples, rng, one_over_sqrt_f)
 
 
 def speech_shaped_noise(speech: np.ndarray, rng: np.random.Generator, frame: int = 512) -> np.ndarray:
@@ -188,14 +203,12 @@ def speech_shaped_noise(speech: np.ndarray, rng: np.random.Generator, frame: int
     if speech.ndim != 1 or speech.shape[0] < frame or not np.any(speech):
         raise DataError(f"speech-shaped noise needs at least {frame} samples of non-silent speech")
     _, power = welch(speech, nperseg=frame)  # (frame//2+1,), on normalised frequencies 0 .. 0.5
-    n_samples = speech.shape[0]
-    n_fft = 1 << max(n_samples - 1, 1).bit_length()
-    spectrum = np.fft.rfft(rng.standard_normal(n_fft))  # (n_fft//2+1,)
-    envelope = np.interp(np.linspace(0.0, 0.5, spectrum.shape[0]), np.linspace(0.0, 0.5, power.shape[0]), power)
-    spectrum *= np.sqrt(envelope)
-    spectrum[0] = 0.0
-    noise = np.fft.irfft(spectrum, n=n_fft)[:n_samples]
-    return noise / np.sqrt(np.mean(noise**2))
+
+    def long_term_spectrum(spectrum: np.ndarray) -> None:
+        grid = np.linspace(0.0, 0.5, spectrum.shape[0])
+        spectrum *= np.sqrt(np.interp(grid, np.linspace(0.0, 0.5, power.shape[0]), power))
+
+    return _shaped_noise(speech.shape[0], rng, long_term_spectrum)
 
 
 def babble_noise(talkers: Sequence[np.ndarray]) -> np.ndarray:
@@ -248,7 +261,7 @@ def noise_plan(
         raise ConfigError(f"noise must name at least one of {', '.join(_NOISE_TYPES)}")
     for kind in types:
         if kind not in _NOISE_TYPES:
-            raise ConfigError(f"noise must be white, pink, babble or speech_shaped, got {kind!r}")
+            raise ConfigError(f"noise must be {', '.join(_NOISE_TYPES[:-1])} or {_NOISE_TYPES[-1]}, got {kind!r}")
     if repeated := sorted({t for t in types if types.count(t) > 1}):
         raise ConfigError(f"noise {', '.join(repeated)} listed twice; name each type once")
     low, high = (snr_db, snr_db) if isinstance(snr_db, (int, float)) else snr_db
