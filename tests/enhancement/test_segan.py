@@ -19,7 +19,7 @@ from speechgan.batches import PAIRED
 from speechgan.build import build_components
 from speechgan.config import validate_config
 from speechgan.errors import ConfigError, DataError
-from speechgan.losses import LeastSquares
+from speechgan.losses import LeastSquares, MultiResolutionSTFTLoss
 from speechgan.nn import VirtualBatchNorm1d
 from speechgan.plugins import get_plugin_manager
 from speechgan.trainer import Trainer
@@ -283,7 +283,8 @@ def test_one_step_has_finite_terms_with_gradients_for_both_networks() -> None:
     g = nn.ModuleDict({"generator": small_generator()})
     d = nn.ModuleDict({"discriminator": small_discriminator()})
     objective = SEGAN(criterion=LeastSquares(), window_length=SEGMENT)
-    assert objective.reads == {"noisy", "clean"} and objective.terms == {"d/adv": 1.0, "g/adv": 1.0, "g/l1": 100.0}
+    assert objective.reads == {"noisy", "clean"} and objective.terms == {"d/adv": 1.0, "g/adv": 1.0, "g/l1": 100.0,
+                                                                  "g/stft": 0.0}
     clean = torch.randn(4, SEGMENT) * 0.3
     batch = {"noisy": clean + 0.1 * torch.randn(4, SEGMENT), "clean": clean}
     state = objective.generate(batch, g=g, step=0)
@@ -301,6 +302,30 @@ def test_one_step_has_finite_terms_with_gradients_for_both_networks() -> None:
     grads = [p.grad for p in g.parameters()]
     assert all(grad is not None and torch.isfinite(grad).all() for grad in grads)
     assert g["generator"].encoder[0].weight.grad.abs().sum() > 0
+    assert "g/stft" not in g_terms  # weight 0 by default: the paper's objective, not computed
+
+
+def test_stft_term_is_the_multi_resolution_loss_in_the_preemphasised_domain() -> None:
+    torch.manual_seed(0)
+    g = nn.ModuleDict({"generator": small_generator()})
+    stft = MultiResolutionSTFTLoss(resolutions=((64, 16, 64), (128, 32, 96)))
+    objective = SEGAN(criterion=LeastSquares(), window_length=SEGMENT, stft_loss=stft)
+    clean = torch.randn(3, SEGMENT) * 0.3
+    batch = {"noisy": clean + 0.1 * torch.randn(3, SEGMENT), "clean": clean}
+    state = objective.generate(batch, g=g, step=0)
+    terms = objective.generator_terms(batch, state, g=g, d=nn.ModuleDict(), step=0,
+                                      weights={"g/l1": 0.0, "g/adv": 0.0, "g/stft": 1.0})
+    assert set(terms) == {"g/stft", "stats/stft_convergence", "stats/stft_log_magnitude"}
+    convergence, log_magnitude = stft(state["fake"], preemphasis(clean, 0.95)[:, None])
+    torch.testing.assert_close(terms["g/stft"], convergence + log_magnitude)
+    torch.testing.assert_close(terms["stats/stft_convergence"], convergence)
+    terms["g/stft"].backward()
+    assert g["generator"].encoder[0].weight.grad.abs().sum() > 0
+    # a generator that returns the clean signal scores 0 on both parts
+    exact = SEGAN(criterion=LeastSquares(), window_length=SEGMENT, stft_loss=stft)
+    perfect = {**state, "fake": state["clean"]}
+    zero = exact.generator_terms(batch, perfect, g=g, d=nn.ModuleDict(), step=0, weights={"g/stft": 1.0})
+    torch.testing.assert_close(zero["g/stft"], torch.tensor(0.0))
 
 
 def test_samples_log_the_enhanced_noisy_and_clean_segment() -> None:

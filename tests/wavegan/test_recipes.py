@@ -60,6 +60,7 @@ BASES = {
     "wavegan_conditional.yaml": "wavegan.yaml",
     "cpu/wavegan.yaml": "wavegan.yaml",
     "cpu/specgan.yaml": "specgan.yaml",
+    "cpu/specgan_conditional.yaml": "specgan.yaml",
 }
 # what a CPU variant may change: model width (checked by building it at the paper's width below), data,
 # batch size, run length, logging and checkpoint cadence, the evaluation's cadence and sample counts
@@ -160,6 +161,25 @@ def test_cpu_variant_differs_from_the_paper_only_in_width_data_batch_run_length_
         assert architecture(wide) == architecture(build(registry, kind, paper_spec))
 
 
+def test_cpu_conditional_specgan_is_cpu_specgan_with_ten_digit_classes_and_a_projection_discriminator(registry):
+    config = load_config(RECIPES / "cpu/specgan_conditional.yaml", registry=registry)
+    base = load_config(RECIPES / "cpu/specgan.yaml", registry=registry)
+    assert config.objective.name == "specgan" and config.objective.args["num_classes"] == 10
+    assert outside(differing_keys(base, config), {
+        "description", "objective.args.num_classes", "generators.generator.args.num_classes",
+        "discriminators.discriminator.args.num_classes", "discriminators.discriminator.args.conditioning",
+        "trainer.max_steps", "evaluation.metrics.*"}) == set()
+    assert config.trainer.max_steps == 2000
+    assert [(m.name, m.args) for m in config.evaluation.metrics] == [
+        ("digits_inception_score", {"n": 1000}), ("digits_label_accuracy", {"n": 1000})]
+    g = build(registry, "generator", config.generators["generator"])
+    d = build(registry, "discriminator", config.discriminators["discriminator"])
+    assert (g.num_classes, d.num_classes, d.conditioning) == (10, 10, "projection")
+    # cpu/specgan.yaml's pair (479,169 and 274,497 at d = 8) plus G's label embedding (10 x 10) and the
+    # dense layer's 10 more inputs (10 x 16d x 16), and D's projection V (10 x 16d x 16)
+    assert (count(g), count(d)) == (479_169 + 10 * 10 + 10 * 128 * 16, 274_497 + 10 * 128 * 16) == (499_749, 294_977)
+
+
 # -- smoke: two steps of each CPU recipe, then generate and evaluate ---------------------------------
 
 
@@ -206,6 +226,18 @@ def test_cpu_recipe_trains_two_steps_and_its_run_generates_clips(recipe, trained
     for k in range(2):
         wave, rate = sf.read(out / f"sample_{k:03d}.wav")
         assert (rate, wave.shape) == (16000, (SLICE,)) and np.abs(wave).max() > 1e-3
+
+
+def test_cpu_conditional_recipe_trains_two_steps_and_generates_the_digit_asked_for(trained, tmp_path):
+    run = trained("cpu/specgan_conditional.yaml")
+    saved = load_config(run / "config.yaml")
+    assert saved.discriminators["discriminator"].args["conditioning"] == "projection"
+    out = tmp_path / "seven"
+    assert main(["generate", str(run), "-n", "2", "--label", "seven", "--out", str(out), "--seed", "0"]) == 0
+    for k in range(2):
+        wave, rate = sf.read(out / f"seven_{k:03d}.wav")  # named by the class asked for
+        assert (rate, wave.shape) == (16000, (SLICE,)) and np.abs(wave).max() > 1e-3
+    assert main(["generate", str(run), "-n", "1", "--label", "eleven", "--out", str(tmp_path / "x")]) != 0
 
 
 def test_evaluate_scores_a_cpu_run_with_a_tiny_digit_classifier(trained, corpus, tmp_path, monkeypatch):
