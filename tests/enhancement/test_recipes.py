@@ -56,6 +56,7 @@ CPU_MAY_CHANGE = {
     "data.batch_size", "data.num_workers", *(f"data.*.args.{key}" for key in (
         "layout", "root", "noisy_dir", "speakers", "split", "valid_speakers", "valid_size", "test_size", "stratify")),
     "loss_weights.d/adv*", "loss_weights.g/adv*",  # the warm-up, checked below
+    "objective.args.highpass_hz",  # inference's DC blocker, checked below
     "trainer.max_steps", "trainer.log_every", "trainer.checkpoint_every", "trainer.keep_checkpoints",
     "trainer.sample_every", "evaluation.every", "evaluation.metrics.*.args.n",
 }
@@ -114,6 +115,8 @@ def test_cpu_variant_differs_from_the_paper_only_in_width_data_batch_run_length_
     # the generator's warm-up on the L1 term alone: the adversarial terms at the paper's weight from step 5,000
     assert weights_at(cpu, 4999) == {"d/adv": 0.0, "g/adv": 0.0, "g/l1": 100.0}
     assert weights_at(cpu, 5000) == weights_at(paper, 0) == {"d/adv": 1.0, "g/adv": 1.0, "g/l1": 100.0}
+    # inference only: a 20 Hz DC blocker after de-emphasis (the paper: none)
+    assert (paper.objective.args.get("highpass_hz", 0.0), cpu.objective.args["highpass_hz"]) == (0.0, 20)
     # the one change of form, said in the recipe's header: the generator's residual output
     assert cpu.generators["generator"].args == {"channels": quarter, "latent_channels": 1024 // 4, "residual": True}
     assert cpu.discriminators["discriminator"].args == {"channels": quarter}

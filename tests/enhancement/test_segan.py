@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
+from scipy.signal import lfilter
 from torch.utils.data import Dataset
 
 from speechgan import hookimpl
@@ -248,6 +250,25 @@ def test_enhancing_with_an_identity_generator_gives_back_the_input(shape: tuple[
     out = SEGAN(criterion=LeastSquares(), window_length=1024).enhance(noisy, g=nn.ModuleDict({"generator": Identity()}))
     assert out.shape == noisy.shape
     torch.testing.assert_close(out, noisy, rtol=0, atol=1e-5)
+
+
+def test_the_dc_blocker_is_the_first_order_high_pass_and_removes_an_offset() -> None:
+    rate, cutoff = 16000, 20.0
+    t = torch.arange(3 * rate, dtype=torch.float64) / rate
+    noisy = 0.3 * torch.sin(2 * math.pi * 1000 * t) + 0.1  # a tone on a constant offset
+    objective = SEGAN(criterion=LeastSquares(), window_length=SEGMENT, highpass_hz=cutoff)
+    out = objective.enhance(noisy, g=nn.ModuleDict({"generator": Identity()}))
+    pole = math.exp(-2 * math.pi * cutoff / rate)
+    expected = lfilter([1.0, -1.0], [1.0, -pole], noisy.numpy())  # y[n] = x[n] - x[n-1] + r y[n-1]
+    np.testing.assert_allclose(out.numpy(), expected, atol=1e-9)
+    tail = out[rate:]  # after one second the offset has decayed (time constant 1 / (2 pi 20) s)
+    assert abs(float(tail.mean())) < 1e-4
+    w = 2 * math.pi * 1000 / rate  # the tone passes with the filter's gain |1 - e^-jw| / |1 - r e^-jw| (1.0035)
+    gain = abs(1 - np.exp(-1j * w)) / abs(1 - pole * np.exp(-1j * w))
+    amplitude = math.sqrt(2) * float(tail.square().mean().sqrt())
+    assert amplitude == pytest.approx(0.3 * gain, rel=1e-4) and gain == pytest.approx(1, abs=0.004)
+    with pytest.raises(ConfigError, match="highpass_hz must be in"):
+        SEGAN(criterion=LeastSquares(), highpass_hz=8000.0)
 
 
 def test_enhancing_draws_the_same_seeded_latent_every_time() -> None:
