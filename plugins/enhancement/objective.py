@@ -15,7 +15,7 @@ discriminator judges pairs [clean ; noisy] (real) and [G(noisy) ; noisy] (fake).
 * ``g/stft``: Parallel WaveGAN's multi-resolution STFT loss (spectral convergence + log
   magnitude, :class:`speechgan.losses.MultiResolutionSTFTLoss`) between G(noisy) and clean,
   in the same pre-emphasised domain. Not in SEGAN: weight 0 by default (the paper's
-  objective); the CPU recipe turns it on (its README says why, with the measurements).
+  objective); at weight 1 on the CPU recipe it did not help (recipes/enhancement/README.md).
 
 **Pre-emphasis** ``y[n] = x[n] - 0.95 x[n - 1]`` (``y[0] = x[0]``) is applied here, to both
 signals of each batch, rather than by the dataset: it defines the domain the generator
