@@ -161,10 +161,7 @@ class SEGAN(Objective):
         if weights.get("g/l1", 0.0):
             terms["g/l1"] = F.l1_loss(fake, state["clean"])
         if weights.get("g/stft", 0.0):
-            convergence, log_magnitude = self.stft_loss(fake, state["clean"])
-            terms["g/stft"] = convergence + log_magnitude
-            terms["stats/stft_convergence"] = convergence.detach()
-            terms["stats/stft_log_magnitude"] = log_magnitude.detach()
+            terms.update(self.stft_loss.terms(fake, state["clean"]))
         if weights.get("g/adv", 0.0):
             terms["g/adv"] = self.criterion.generator_loss(d["discriminator"](torch.cat([fake, state["noisy"]], dim=1)))
         return terms

@@ -115,10 +115,7 @@ class Vocoder(Objective):
         if weights.get("g/mel", 0.0):
             terms["g/mel"] = F.l1_loss(self.mel(fake.squeeze(1)), self.mel(real.squeeze(1)))  # (B, M', N') each
         if weights.get("g/stft", 0.0):
-            convergence, log_magnitude = self.stft_loss(fake, real)
-            terms["g/stft"] = convergence + log_magnitude
-            terms["stats/stft_convergence"] = convergence.detach()
-            terms["stats/stft_log_magnitude"] = log_magnitude.detach()
+            terms.update(self.stft_loss.terms(fake, real))
         return terms
 
     def _adversarial_terms(self, real: torch.Tensor, fake: torch.Tensor, d: nn.ModuleDict, *,

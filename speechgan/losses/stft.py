@@ -114,6 +114,17 @@ class MultiResolutionSTFTLoss(nn.Module):
             log_distance.append(F.l1_loss(torch.log(s_fake), torch.log(s_real)))
         return torch.stack(convergence).mean(), torch.stack(log_distance).mean()
 
+    def terms(self, fake: Tensor, real: Tensor, *, name: str = "g/stft") -> dict[str, Tensor]:
+        """The loss as an objective's named terms: ``name``, the sum of :meth:`forward`'s two parts
+        (Parallel WaveGAN's auxiliary loss), and each part, detached, under ``stats/stft_convergence``
+        and ``stats/stft_log_magnitude`` for the logs."""
+        convergence, log_magnitude = self(fake, real)
+        return {
+            name: convergence + log_magnitude,
+            "stats/stft_convergence": convergence.detach(),
+            "stats/stft_log_magnitude": log_magnitude.detach(),
+        }
+
     @staticmethod
     def _signals(x: Tensor, name: str) -> Tensor:
         """(B, T) or (B, C, T) -> (B * C, T), in float32 at least."""

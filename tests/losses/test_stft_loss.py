@@ -55,6 +55,19 @@ def test_a_gain_gives_its_closed_form_at_every_resolution(resolution, gain: floa
     assert log_magnitude.item() == pytest.approx(abs(math.log(gain)), rel=1e-4)
 
 
+def test_terms_name_the_sum_and_log_each_part_detached() -> None:
+    real, fake = _noise(2, 4000), (0.5 * _noise(2, 4000)).requires_grad_()
+    loss = MultiResolutionSTFTLoss()
+    convergence, log_magnitude = loss(fake, real)
+    terms = loss.terms(fake, real, name="g/aux")
+    assert set(terms) == {"g/aux", "stats/stft_convergence", "stats/stft_log_magnitude"}
+    assert terms["g/aux"].item() == (convergence + log_magnitude).item() and terms["g/aux"].requires_grad
+    assert (terms["stats/stft_convergence"].item(), terms["stats/stft_log_magnitude"].item()) == (
+        convergence.item(), log_magnitude.item())
+    assert not terms["stats/stft_convergence"].requires_grad and not terms["stats/stft_log_magnitude"].requires_grad
+    assert set(loss.terms(fake, real)) >= {"g/stft"}  # the name both objectives use
+
+
 def test_values_match_a_numpy_computation_over_a_batch() -> None:
     real, fake = _noise(3, 5000, seed=1), _noise(3, 5000, seed=2) + 0.5 * _noise(3, 5000, seed=1)
     convergence, log_magnitude = MultiResolutionSTFTLoss()(fake, real)
