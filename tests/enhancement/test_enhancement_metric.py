@@ -6,7 +6,8 @@ returning the clean twin (an oracle) or its input. Checked: the oracle beats the
 on every measure; the ``noisy`` and ``wiener`` rows are exactly the metric functions' scores of
 the noisy input and of :func:`wiener_filter`'s output; means, standard deviations and per-noise
 means against the CSV; one CSV row per utterance and system; a real SEGAN objective's scores
-do not depend on the global RNG; the registration; the Markdown table; and the errors.
+do not depend on the global RNG; the registration; the Markdown table; the pause script's frame
+classes and its error re the noisy input (a known gain on the noise); and the errors.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ IDS = ["f3_arctic_a0001", "f3_arctic_a0002", "f3_arctic_a0003"]
 COLUMNS = ["id", "system", "noise", "snr_db", *MEASURES]
 ROOT = Path(__file__).resolve().parents[2]
 TABLE_SCRIPT = ROOT / "benchmarks" / "enhancement_table.py"
+PAUSE_SCRIPT = ROOT / "benchmarks" / "enhancement_pauses.py"
 RECIPE = ROOT / "recipes" / "enhancement" / "segan.yaml"
 
 
@@ -270,6 +272,29 @@ def test_the_table_script_splits_by_input_snr_band(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit):
         table.main([str(tmp_path / "scores.csv"), "--snr-bands", "5,1"])
     assert "give at least two increasing band edges, such as 0,5,10,15" in capsys.readouterr().err
+
+
+def test_the_pause_script_splits_frames_by_clean_level_and_gives_the_error_re_the_noisy_input() -> None:
+    spec = importlib.util.spec_from_file_location("enhancement_pauses", PAUSE_SCRIPT)
+    pauses = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(pauses)  # type: ignore[union-attr]
+    frame, hop = 512, 256  # 32 ms, 16 ms
+    clean = speech_like(1.5, 120.0, seed=0)  # 0.25 s lead, then 0.25 s syllables and 0.1 s pauses (-74 dB floor)
+    pause, speech = pauses.frame_classes(clean, frame, hop)
+    assert len(pause) == 1 + (len(clean) - frame) // hop == 92
+    starts = np.arange(len(pause)) * hop / SR
+    assert pause[starts + frame / SR <= 0.25].all()  # every frame inside the lead is a pause
+    assert not (pause & speech).any() and speech.sum() > pause.sum() > 15
+    noise = noise_at(clean, "white", 5.0, seed=1)
+    edge = int(np.argmax(speech)) * hop  # where the first speech frame starts (just before 0.25 s)
+    lead = np.arange(len(pause)) * hop + frame <= edge  # the frames before it: all pauses
+    assert pause[lead].all() and lead.sum() == 14
+    # an output that keeps a tenth of the noise up to there and all of it after: -20 dB there, 0 dB under the speech
+    output = clean + np.where(np.arange(len(clean)) < edge, 0.1, 1.0) * noise
+    db, err, ref = pauses.error_db(output, clean, clean + noise, lead, frame, hop)
+    assert (db, err / ref) == (pytest.approx(-20.0), pytest.approx(0.01))
+    assert pauses.error_db(output, clean, clean + noise, speech, frame, hop)[0] == pytest.approx(0.0, abs=1e-9)
+    assert -20.0 < pauses.error_db(output, clean, clean + noise, pause, frame, hop)[0] < 0.0  # lead and later pauses
 
 
 # -- errors ------------------------------------------------------------------------------------

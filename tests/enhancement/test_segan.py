@@ -140,6 +140,51 @@ def test_residual_generator_starts_as_the_identity_and_learns_a_correction() -> 
     assert g.decoder[-1].weight.abs().sum() > 0
 
 
+def test_gated_generator_starts_as_the_identity_and_its_output_is_gain_times_input_plus_correction() -> None:
+    torch.manual_seed(0)
+    g = small_generator(residual=True, gate=True)
+    x = 1.5 * torch.randn(2, 1, SEGMENT)
+    torch.testing.assert_close(g(x), x, rtol=0, atol=0)  # correction 0, gain min(1, 2 sigmoid(0)) = 1
+    # one more output channel: the last layer's kernel gains (its input channels x kernel) weights
+    last = g.decoder[-1]
+    assert tuple(last.weight.shape) == (2 * SMALL[0], 2, 31)
+    plain = small_generator(residual=True)
+    extra = sum(p.numel() for p in g.parameters()) - sum(p.numel() for p in plain.parameters())
+    assert extra == 2 * SMALL[0] * 31
+    # the last layer's output (zero: its kernel starts at zero) replaced through a hook by a
+    # correction c and a constant gate logit a: the output is min(1, 2 sigmoid(a)) * noisy + c
+    correction = 0.1 * torch.randn(2, 1, SEGMENT)
+    for logit in (-3.0, 0.0, 2.0):
+        h = torch.cat([correction, torch.full((2, 1, SEGMENT), logit)], dim=1)  # (B, 2, T)
+        handle = last.register_forward_hook(lambda module, args, out, h=h: out + h)
+        gain = min(1.0, 2.0 / (1.0 + math.exp(-logit)))
+        torch.testing.assert_close(g(x), gain * x + correction)
+        handle.remove()
+
+
+def test_gated_generator_learns_to_close_its_gate_over_silence() -> None:
+    torch.manual_seed(0)
+    g = small_generator(residual=True, gate=True)
+    x = torch.randn(4, 1, SEGMENT)
+    target = x.clone()
+    target[..., SEGMENT // 2:] = 0.0  # the second half is a pause: only noise, to be removed
+    opt = torch.optim.Adam(g.parameters(), lr=1e-2)
+    z = torch.zeros(4, 16, SEGMENT // 16)
+    before = g(x, z)[..., SEGMENT // 2:].abs().mean().item()
+    for _ in range(60):
+        opt.zero_grad()
+        F.l1_loss(g(x, z), target).backward()
+        opt.step()
+    after = g(x, z)
+    assert after[..., SEGMENT // 2:].abs().mean().item() < 0.5 * before
+    assert F.l1_loss(after[..., : SEGMENT // 2], target[..., : SEGMENT // 2]).item() < 0.5
+
+
+def test_a_gate_without_the_residual_output_is_refused() -> None:
+    with pytest.raises(ConfigError, match="gate=true .* needs residual=true"):
+        small_generator(gate=True)
+
+
 # -- virtual batch normalisation ---------------------------------------------------------------
 
 
