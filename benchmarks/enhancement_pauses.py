@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. data.valid.args.root=data/noisy_ssn")
     args = parser.parse_intermixed_args(argv)
     run = load_run(args.run_dir, checkpoint=args.checkpoint, overrides=args.overrides)
+    if not callable(getattr(run.objective, "enhance", None)):
+        raise SystemExit(f"{args.run_dir}: objective {run.config.objective.name!r} does not enhance speech; "
+                         "give a speech-enhancement run (SEGAN)")
     dataset = build_dataset(run.config, run.registry, "valid", features=None)
     rate = int(run.objective.sample_rate)
     frame, hop = int(FRAME_S * rate), int(HOP_S * rate)
