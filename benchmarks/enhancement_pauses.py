@@ -30,8 +30,10 @@ import numpy as np
 import torch
 
 from speechgan.build import build_dataset
+from speechgan.errors import DataError
 from speechgan.inference import load_run
-from speechgan_plugins.enhancement.wiener import wiener_filter
+from speechgan_plugins.enhancement.enhance import enhancing_objective
+from speechgan_plugins.enhancement.evaluation import system_output
 
 FRAME_S, HOP_S = 0.032, 0.016
 PAUSE_DB, SPEECH_DB = -40.0, -20.0  # re the loudest clean frame
@@ -51,11 +53,10 @@ def frame_classes(clean: np.ndarray, frame: int, hop: int) -> tuple[np.ndarray, 
     return level < PAUSE_DB, level > SPEECH_DB
 
 
-def error_db(output: np.ndarray, clean: np.ndarray, noisy: np.ndarray, mask: np.ndarray, frame: int,
-             hop: int) -> tuple[float, float, float]:
-    """(dB re noisy, error energy, noisy error energy) of ``output`` over the frames of ``mask``."""
-    err = frame_energy(output - clean, frame, hop)[mask].sum()
-    ref = frame_energy(noisy - clean, frame, hop)[mask].sum()
+def error_db(error_energy: np.ndarray, noise_energy: np.ndarray, mask: np.ndarray) -> tuple[float, float, float]:
+    """(dB re noisy, error energy, noisy error energy) over the frames of ``mask``, from the per-frame
+    energies of output - clean and of noisy - clean (:func:`frame_energy`)."""
+    err, ref = float(error_energy[mask].sum()), float(noise_energy[mask].sum())
     return 10 * np.log10(err / ref), err, ref
 
 
@@ -67,11 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. data.valid.args.root=data/noisy_ssn")
     args = parser.parse_intermixed_args(argv)
     run = load_run(args.run_dir, checkpoint=args.checkpoint, overrides=args.overrides)
-    if not callable(getattr(run.objective, "enhance", None)):
-        raise SystemExit(f"{args.run_dir}: objective {run.config.objective.name!r} does not enhance speech; "
-                         "give a speech-enhancement run (SEGAN)")
+    try:
+        objective = enhancing_objective(run)
+    except DataError as error:
+        raise SystemExit(str(error)) from None
     dataset = build_dataset(run.config, run.registry, "valid", features=None)
-    rate = int(run.objective.sample_rate)
+    rate = int(objective.sample_rate)
     frame, hop = int(FRAME_S * rate), int(HOP_S * rate)
     systems = ("noisy", "wiener", "enhanced")
     per_utt: dict[str, dict[str, list[float]]] = {s: {"pause": [], "speech": []} for s in systems}
@@ -82,25 +84,20 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(count):
             item = dataset[i]
             clean = item["clean"].reshape(-1).double().numpy()  # (T,)
-            noisy_t = item["noisy"].reshape(-1)
-            noisy = noisy_t.double().numpy()
-            outputs = {
-                "noisy": noisy,
-                "wiener": np.clip(wiener_filter(noisy_t, rate), -1.0, 1.0),
-                "enhanced": run.objective.enhance(noisy_t.float(), g=run.generators).reshape(-1).double()
-                .clamp(-1.0, 1.0).numpy(),
-            }
-            pause, speech = frame_classes(clean, frame, hop)
-            frames["pause"] += int(pause.sum())
-            frames["speech"] += int(speech.sum())
-            for s, out in outputs.items():
-                for kind, mask in (("pause", pause), ("speech", speech)):
-                    if not mask.any():
-                        continue
-                    db, err, ref = error_db(out, clean, noisy, mask, frame, hop)
-                    per_utt[s][kind].append(db)
-                    pooled[s][kind][0] += err
-                    pooled[s][kind][1] += ref
+            noisy = item["noisy"].reshape(-1)  # (T,)
+            masks = dict(zip(("pause", "speech"), frame_classes(clean, frame, hop)))
+            noise_energy = frame_energy(noisy.double().numpy() - clean, frame, hop)  # (n_frames,)
+            for kind, mask in masks.items():
+                frames[kind] += int(mask.sum())
+            for s in systems:
+                out = system_output(s, noisy, rate, objective=objective, generators=run.generators, device=run.device)
+                error_energy = frame_energy(out - clean, frame, hop)
+                for kind, mask in masks.items():
+                    if mask.any():
+                        db, err, ref = error_db(error_energy, noise_energy, mask)
+                        per_utt[s][kind].append(db)
+                        pooled[s][kind][0] += err
+                        pooled[s][kind][1] += ref
     print(f"{args.run_dir} ({args.checkpoint or 'last.pt'}; {' '.join(args.overrides) or 'its valid split'}): "
           f"{count} utterances, {frames['pause']} pause and {frames['speech']} speech frames of {FRAME_S * 1e3:g} ms")
     print("| system | pause error re noisy (dB) | pooled | speech error re noisy (dB) | pooled |")

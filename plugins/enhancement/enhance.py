@@ -29,7 +29,7 @@ from speechgan.data.inputs import checked_inputs
 from speechgan.errors import DataError
 from speechgan.inference import LoadedRun, load_run
 
-__all__ = ["EnhanceReport", "enhance_files", "speechgan_register_commands"]
+__all__ = ["EnhanceReport", "enhance_files", "enhancing_objective", "speechgan_register_commands"]
 
 
 @dataclass(frozen=True)
@@ -40,14 +40,19 @@ class EnhanceReport:
     wall_seconds: float
 
 
+def enhancing_objective(run: LoadedRun) -> Any:
+    """The run's objective; a :class:`DataError` naming the run when it does not enhance speech."""
+    if not callable(getattr(run.objective, "enhance", None)):
+        raise DataError(f"{run.run_dir}: objective {run.config.objective.name!r} does not enhance speech; "
+                        "is this a speech-enhancement run (SEGAN)?")
+    return run.objective
+
+
 def enhance_files(run: LoadedRun, inputs: Sequence[str | Path], out_dir: str | Path, *,
                   progress: bool = False) -> EnhanceReport:
     """Enhance every audio file of ``inputs`` into ``out_dir`` (``x.flac`` -> ``x.wav``; folders keep their tree)."""
     start = time.perf_counter()
-    objective: Any = run.objective
-    if not callable(getattr(objective, "enhance", None)):
-        raise DataError(f"{run.run_dir}: objective {run.config.objective.name!r} does not enhance speech; "
-                        "is this a speech-enhancement run (SEGAN)?")
+    objective = enhancing_objective(run)
     rate = int(objective.sample_rate)
     loader = AudioLoader(sample_rate=rate)
     out_dir = Path(out_dir)

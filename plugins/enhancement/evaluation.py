@@ -47,8 +47,8 @@ from speechgan.metrics import pesq_wb, segmental_snr, stoi
 
 from .wiener import wiener_filter
 
-__all__ = ["SpeechEnhancementMetric", "speech_enhancement_metric", "score_utterance", "SYSTEMS", "MEASURES",
-           "CSV_NAME"]
+__all__ = ["SpeechEnhancementMetric", "speech_enhancement_metric", "score_utterance", "system_output", "SYSTEMS",
+           "MEASURES", "CSV_NAME"]
 
 System = Literal["enhanced", "noisy", "wiener"]
 SYSTEMS: tuple[System, ...] = ("enhanced", "noisy", "wiener")
@@ -126,12 +126,8 @@ class SpeechEnhancementMetric:
 
     def _output(self, ctx: Any, system: str, noisy: torch.Tensor, sample_rate: int) -> np.ndarray:
         """One system's output ``(T,)`` (float64) for the noisy utterance ``(T,)``."""
-        if system == "noisy":
-            return noisy.double().numpy()
-        if system == "wiener":
-            return np.clip(wiener_filter(noisy, sample_rate), -1.0, 1.0)
-        enhanced = ctx.objective.enhance(noisy.to(ctx.device, torch.float32), g=ctx.generators)  # (T,)
-        return enhanced.reshape(-1).double().clamp(-1.0, 1.0).cpu().numpy()
+        return system_output(system, noisy, sample_rate, objective=ctx.objective, generators=ctx.generators,
+                             device=ctx.device)
 
     def __call__(self, ctx: Any) -> dict[str, float]:
         dataset = self._dataset(ctx)
@@ -170,6 +166,19 @@ class SpeechEnhancementMetric:
                 for measure in self.measures:
                     out[f"{system}/{noise}/{measure}"] = _finite_mean_std([r[measure] for r in same])[0]
         return out
+
+
+def system_output(system: str, noisy: torch.Tensor, sample_rate: int, *, objective: Any = None,
+                  generators: Any = None, device: torch.device | str = "cpu") -> np.ndarray:
+    """One system's output ``(T,)`` (float64) for the noisy utterance ``(T,)`` (CPU): the input
+    itself, the Wiener filter's, or ``objective.enhance(noisy, g=generators)`` on ``device``; the
+    processed ones limited to [-1, 1]."""
+    if system == "noisy":
+        return noisy.double().numpy()
+    if system == "wiener":
+        return np.clip(wiener_filter(noisy, sample_rate), -1.0, 1.0)
+    enhanced = objective.enhance(noisy.to(device, torch.float32), g=generators)  # (T,)
+    return enhanced.reshape(-1).double().clamp(-1.0, 1.0).cpu().numpy()
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -160,7 +160,7 @@ class SEGANGenerator(nn.Module):
             _downsampling(c_in, c_out, kernel_size, bias) for c_in, c_out in zip((1, *channels), channels)
         )
         self.encoder_activations = nn.ModuleList(nn.PReLU(c, init=0.0) for c in channels)
-        decoded = (*channels[-2::-1], 2 if gate else 1)  # 512, 256, ..., 16, 1: the encoder mirrored
+        decoded = (*channels[-2::-1], 2 if gate else 1)  # 512, 256, ..., 16, 1 (2 gated): the encoder mirrored
         reads = (latent_channels + channels[-1], *(2 * c for c in decoded[:-1]))  # each + its skip
         self.decoder = nn.ModuleList(
             conv_transpose1d(in_channels=c_in, out_channels=c_out, kernel_size=kernel_size, stride=2, bias=bias)
